@@ -1,0 +1,153 @@
+/**
+ * Small error classes, caught in one place (src/cli.ts) and mapped to exit codes.
+ * Every message is meant for a person: it names the file, the line and the field where it can.
+ */
+
+/** Exit codes that scripts can trust. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  interrupted: 130,
+} as const;
+
+export abstract class SraError extends Error {
+  abstract readonly exitCode: number;
+  /** A one-line suggestion of what to do next, printed under the message. */
+  readonly hint: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options?.hint;
+  }
+}
+
+/** Bad flags or values on the command line (exit 2). */
+export class UsageError extends SraError {
+  readonly exitCode = EXIT.usage;
+}
+
+/** A config file (or merged config) that fails validation (exit 2). Lines are `path: message`. */
+export class ConfigError extends SraError {
+  readonly exitCode = EXIT.usage;
+  readonly file: string | undefined;
+  readonly issues: string[];
+  constructor(issues: string[], file?: string, options?: { hint?: string }) {
+    super(
+      `${file ? `${file}: ` : ""}invalid configuration\n${issues.map((i) => `  ${i}`).join("\n")}`,
+      options,
+    );
+    this.file = file;
+    this.issues = issues;
+  }
+}
+
+/** A location in an input file: 1-based line, and the field when one is at fault. */
+export interface InputLocation {
+  file: string;
+  line?: number;
+  field?: string;
+}
+
+export function formatLocation(loc: InputLocation): string {
+  let s = loc.file;
+  if (loc.line !== undefined) s += `:${loc.line}`;
+  if (loc.field !== undefined) s += ` (field "${loc.field}")`;
+  return s;
+}
+
+/** Bad input data (exit 1): names file:line and field. */
+export class InputError extends SraError {
+  readonly exitCode = EXIT.failure;
+  readonly location: InputLocation | undefined;
+  constructor(message: string, location?: InputLocation, options?: { cause?: unknown; hint?: string }) {
+    super(location ? `${formatLocation(location)}: ${message}` : message, options);
+    this.location = location;
+  }
+}
+
+/** Several input errors collected before failing, so a user can fix them in one pass. */
+export class InputErrors extends SraError {
+  readonly exitCode = EXIT.failure;
+  readonly errors: InputError[];
+  readonly total: number;
+  constructor(errors: InputError[], total: number, options?: { hint?: string }) {
+    const shown = errors.map((e) => `  ${e.message}`).join("\n");
+    const more = total > errors.length ? `\n  ... and ${total - errors.length} more` : "";
+    super(`${total} invalid input record${total === 1 ? "" : "s"}:\n${shown}${more}`, options);
+    this.errors = errors;
+    this.total = total;
+  }
+}
+
+/** An output path that cannot be written (exit 1). */
+export class OutputError extends SraError {
+  readonly exitCode = EXIT.failure;
+}
+
+/** A failed call to the LLM server. `isRetryable` follows the status (408, 409, 429, 5xx) or a network fault. */
+export class LlmError extends SraError {
+  readonly exitCode = EXIT.failure;
+  readonly status: number | undefined;
+  readonly isRetryable: boolean;
+  /** Milliseconds the server asked us to wait (Retry-After / retry-after-ms), if it said. */
+  readonly retryAfterMs: number | undefined;
+  readonly endpoint: string | undefined;
+  constructor(
+    message: string,
+    options: {
+      status?: number;
+      isRetryable?: boolean;
+      retryAfterMs?: number;
+      endpoint?: string;
+      cause?: unknown;
+      hint?: string;
+    } = {},
+  ) {
+    super(message, options);
+    this.status = options.status;
+    this.isRetryable = options.isRetryable ?? isRetryableStatus(options.status);
+    this.retryAfterMs = options.retryAfterMs;
+    this.endpoint = options.endpoint;
+  }
+}
+
+export function isRetryableStatus(status: number | undefined): boolean {
+  if (status === undefined) return true; // network fault or timeout: no status
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/** The server check before a run (unreachable, 401, model not served): ends the run at once. */
+export class ServerCheckError extends SraError {
+  readonly exitCode = EXIT.failure;
+}
+
+/** A model reply that could not be parsed into what a role needs, after its retries. */
+export class ParseError extends SraError {
+  readonly exitCode = EXIT.failure;
+  readonly kind: string;
+  constructor(kind: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+  }
+}
+
+/** A run stopped because too many problems failed (`--max-failures`). */
+export class TooManyFailuresError extends SraError {
+  readonly exitCode = EXIT.failure;
+}
+
+/** The user pressed Ctrl-C (or the process got SIGTERM); finished work is kept. */
+export class InterruptedError extends SraError {
+  readonly exitCode = EXIT.interrupted;
+}
+
+export function isSraError(e: unknown): e is SraError {
+  return e instanceof SraError;
+}
+
+/** A short, safe description of any thrown value. */
+export function describeError(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

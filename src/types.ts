@@ -1,0 +1,148 @@
+/**
+ * The records that pass between stages. Each crosses a file boundary, so each has a zod schema:
+ * a stage reads exactly what the one before wrote, and a hand-edited file fails with `path: message`.
+ */
+import { z } from "zod";
+
+/** A problem as read from the user's file. `record` is the input object, untouched, for lossless output. */
+export interface Problem {
+  id: string;
+  question: string;
+  /** 1-based line number (JSONL) or array index + 1 (JSON array) in the source file. */
+  line: number;
+  record: Record<string, unknown>;
+}
+
+/** How a score was read from the evaluator's reply (small models answer messily; we record which form matched). */
+export const scoreFormSchema = z.enum([
+  "guided", // guided decoding: the reply is exactly a number
+  "labelled", // "Score: 7", "**Score:** 7", "score = 7"
+  "fraction", // "7/10", "7 out of 10"
+  "bare", // a lone number
+  "fallback", // nothing parsed after retries: the documented fallback value
+]);
+export type ScoreForm = z.infer<typeof scoreFormSchema>;
+
+export const nodeScoreSchema = z.object({
+  /** The evaluator's reply text (last attempt), or null for the root. */
+  raw: z.string().nullable(),
+  /** The parsed score on the 0-10 scale, or null for the root. */
+  value: z.number().nullable(),
+  parsedAs: scoreFormSchema.nullable(),
+  attempts: z.number().int().nonnegative(),
+});
+export type NodeScore = z.infer<typeof nodeScoreSchema>;
+
+/** One node of a search tree, as written to trees.jsonl. */
+export const searchNodeSchema = z.object({
+  id: z.number().int().nonnegative(),
+  parentId: z.number().int().nonnegative().nullable(),
+  depth: z.number().int().nonnegative(),
+  /** The plan step this node adds (empty for the root). */
+  step: z.string(),
+  /** The reflection written before this node was expanded: a short thought, or "<end>". */
+  reflection: z.string().nullable(),
+  score: nodeScoreSchema,
+  visits: z.number().int().nonnegative(),
+  /** r_i: the reward used by UCB1, after backpropagation (scale depends on rewardScale). */
+  value: z.number(),
+  terminal: z.boolean(),
+  /** How many times this step was regenerated because it repeated a sibling or an ancestor. */
+  regenerated: z.number().int().nonnegative(),
+  children: z.array(z.number().int().nonnegative()),
+});
+export type SearchNode = z.infer<typeof searchNodeSchema>;
+
+export const stopReasonSchema = z.enum([
+  "end", // a selected leaf's reflection was <end>
+  "iterations", // the iteration budget was spent
+  "time", // the time budget was spent
+  "exhausted", // no expandable leaf was left
+  "single-pass", // the CoT baseline: no search
+]);
+export type StopReason = z.infer<typeof stopReasonSchema>;
+
+/** Token and call accounting, summed per problem and per stage. */
+export const usageSchema = z.object({
+  calls: z.number().int().nonnegative(),
+  promptTokens: z.number().int().nonnegative(),
+  completionTokens: z.number().int().nonnegative(),
+  /** Calls by role (propose, reflect, evaluate, implement, cot). */
+  byRole: z.record(z.string(), z.number().int().nonnegative()).default({}),
+});
+export type Usage = z.infer<typeof usageSchema>;
+
+export const treeRecordSchema = z.object({
+  id: z.string(),
+  nodes: z.array(searchNodeSchema),
+  /** Node ids from the root to the chosen node. */
+  bestPath: z.array(z.number().int().nonnegative()),
+  stopReason: stopReasonSchema,
+  iterations: z.number().int().nonnegative(),
+  /** Counts of notable events: score parse forms, regenerations, stripped code. */
+  counters: z.record(z.string(), z.number()).default({}),
+});
+export type TreeRecord = z.infer<typeof treeRecordSchema>;
+
+export const strategySchema = z.enum(["mcts", "cot"]);
+export type Strategy = z.infer<typeof strategySchema>;
+
+export const planRecordSchema = z.object({
+  id: z.string(),
+  question: z.string(),
+  steps: z.array(z.string()),
+  reachedEnd: z.boolean(),
+  stopReason: stopReasonSchema,
+  /** Scores (0-10) of the steps on the chosen path. */
+  scores: z.array(z.number().nullable()),
+  strategy: strategySchema,
+  usage: usageSchema,
+  seconds: z.number().nonnegative(),
+  counters: z.record(z.string(), z.number()).default({}),
+});
+export type PlanRecord = z.infer<typeof planRecordSchema>;
+
+export const sampleMetaSchema = z.object({
+  model: z.string(),
+  strategy: strategySchema,
+  scores: z.array(z.number().nullable()),
+  calls: z.number().int().nonnegative(),
+  promptTokens: z.number().int().nonnegative(),
+  completionTokens: z.number().int().nonnegative(),
+  seconds: z.number().nonnegative(),
+  stopReason: stopReasonSchema,
+  reachedEnd: z.boolean(),
+  /** How the code was found in the reply: fenced, unterminated fence, bare. */
+  codeFrom: z.string().optional(),
+  counters: z.record(z.string(), z.number()).default({}),
+});
+export type SampleMeta = z.infer<typeof sampleMetaSchema>;
+
+export const sampleSchema = z.object({
+  id: z.string(),
+  question: z.string(),
+  /** The plan as `Step 1: ...` lines joined by newlines. */
+  plan: z.string(),
+  steps: z.array(z.string()),
+  code: z.string(),
+  meta: sampleMetaSchema,
+});
+export type Sample = z.infer<typeof sampleSchema>;
+
+export const stageSchema = z.enum(["input", "plans", "code", "export"]);
+export type Stage = z.infer<typeof stageSchema>;
+
+export const failureSchema = z.object({
+  id: z.string(),
+  stage: stageSchema,
+  /** A short machine-readable kind: llm, parse, no-code, timeout, internal. */
+  kind: z.string(),
+  error: z.string(),
+  attempts: z.number().int().nonnegative().optional(),
+});
+export type Failure = z.infer<typeof failureSchema>;
+
+/** Render steps as the plan text used in samples and exports. */
+export function formatPlan(steps: readonly string[]): string {
+  return steps.map((s, i) => `Step ${i + 1}: ${s}`).join("\n");
+}
