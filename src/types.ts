@@ -11,6 +11,11 @@ export interface Problem {
   /** 1-based line number (JSONL) or array index + 1 (JSON array) in the source file. */
   line: number;
   record: Record<string, unknown>;
+  /**
+   * The record as it appeared in the input, for byte-for-byte output: the JSONL line without its line
+   * ending (and without a BOM on line 1), or `JSON.stringify` of a JSON array element.
+   */
+  text?: string;
 }
 
 /** How a score was read from the evaluator's reply (small models answer messily; we record which form matched). */
@@ -50,6 +55,16 @@ export const searchNodeSchema = z.object({
   /** How many times this step was regenerated because it repeated a sibling or an ancestor. */
   regenerated: z.number().int().nonnegative(),
   children: z.array(z.number().int().nonnegative()),
+  /** The proposer's reply before cleanStep (code, "Step n:" prefixes and chatter removed), or null for the root. */
+  proposalRaw: z.string().nullable().optional(),
+  /** The reflection call's reply before parsing (see `reflection` for the parsed thought or "<end>"). */
+  reflectionRaw: z.string().nullable().optional(),
+  /**
+   * Why a selected leaf could not be expanded: it was at maxDepth and its reflection was not <end>
+   * ("max-depth"), or every proposed step was empty or a repeat after the regenerations ("no-new-steps").
+   * Selection skips such leaves (and subtrees whose leaves are all closed).
+   */
+  deadEnd: z.enum(["max-depth", "no-new-steps"]).optional(),
 });
 export type SearchNode = z.infer<typeof searchNodeSchema>;
 
@@ -69,6 +84,16 @@ export const usageSchema = z.object({
   completionTokens: z.number().int().nonnegative(),
   /** Calls by role (propose, reflect, evaluate, implement, cot). */
   byRole: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  /** Tokens by role, to see where a budget goes (evaluation vs proposals). */
+  tokensByRole: z
+    .record(
+      z.string(),
+      z.object({
+        promptTokens: z.number().int().nonnegative(),
+        completionTokens: z.number().int().nonnegative(),
+      }),
+    )
+    .optional(),
 });
 export type Usage = z.infer<typeof usageSchema>;
 
@@ -81,6 +106,8 @@ export const treeRecordSchema = z.object({
   iterations: z.number().int().nonnegative(),
   /** Counts of notable events: score parse forms, regenerations, stripped code. */
   counters: z.record(z.string(), z.number()).default({}),
+  /** The leaf selected in each iteration, in order (node ids). */
+  selections: z.array(z.number().int().nonnegative()).optional(),
 });
 export type TreeRecord = z.infer<typeof treeRecordSchema>;
 

@@ -1,0 +1,92 @@
+/**
+ * Plan to code (paper section 3.2): the model, as an implementer that follows the plan strictly,
+ * writes Python. A reply without code is asked again `retries` times; then ParseError("no-code"),
+ * which the run records as a failure (never an empty sample). Code cut off by max tokens
+ * (finish reason "length" and no closed fence) is treated like no code: a truncated function is
+ * not training data.
+ */
+import { ParseError } from "../errors.js";
+import type { Llm } from "../llm/types.js";
+import { formatPlan, type Usage } from "../types.js";
+import { countingLlm } from "./counting-llm.js";
+import { type CodeSource, extractCode } from "./extract-code.js";
+import type { PromptSet } from "./prompts.js";
+import { renderPrompt } from "./prompts.js";
+import { excerpt } from "./text.js";
+
+export interface ImplementParams {
+  temperature: number;
+  topP: number;
+  maxTokens: number;
+  /** Extra attempts when a reply has no usable code. */
+  retries: number;
+}
+
+export interface ImplementResult {
+  code: string;
+  codeFrom: CodeSource;
+  usage: Usage;
+  attempts: number;
+}
+
+/** ParseError("no-code") with what the failed attempts cost, so the run can still account for it. */
+export class NoCodeError extends ParseError {
+  readonly usage: Usage;
+  readonly attempts: number;
+  constructor(message: string, usage: Usage, attempts: number) {
+    super("no-code", message);
+    this.usage = usage;
+    this.attempts = attempts;
+  }
+}
+
+export async function implementPlan(
+  problem: { id: string; question: string },
+  steps: readonly string[],
+  ctx: {
+    llm: Llm;
+    prompts: PromptSet;
+    params: ImplementParams;
+    signal?: AbortSignal;
+    /** Optional per-attempt seed (e.g. from the problem's Rng) for reproducible sampling. */
+    seedFor?: (attempt: number) => number;
+  },
+): Promise<ImplementResult> {
+  if (steps.length === 0) throw new ParseError("no-plan", `${problem.id}: cannot implement an empty plan`);
+  const { llm, usage } = countingLlm(ctx.llm);
+  const messages = renderPrompt(ctx.prompts.implement, {
+    question: problem.question,
+    plan: formatPlan(steps),
+  });
+  const problems: string[] = [];
+  const attempts = ctx.params.retries + 1;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    ctx.signal?.throwIfAborted();
+    const reply = await llm.complete(
+      {
+        purpose: "implement",
+        messages,
+        temperature: ctx.params.temperature,
+        topP: ctx.params.topP,
+        maxTokens: ctx.params.maxTokens,
+        seed: ctx.seedFor?.(attempt),
+      },
+      ctx.signal,
+    );
+    const found = extractCode(reply.text);
+    if ("error" in found) {
+      problems.push(`${found.error} ("${excerpt(reply.text, 60)}")`);
+      continue;
+    }
+    if (reply.finishReason === "length" && found.from !== "fenced") {
+      problems.push(`the code was cut off at ${ctx.params.maxTokens} tokens`);
+      continue;
+    }
+    return { code: found.code, codeFrom: found.from, usage: usage(), attempts: attempt + 1 };
+  }
+  throw new NoCodeError(
+    `${problem.id}: no usable Python code after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${problems.join("; ")}`,
+    usage(),
+    attempts,
+  );
+}

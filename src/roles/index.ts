@@ -1,0 +1,24 @@
+/** The model's roles: prompts, reply parsers, and the calls that join them. */
+export { type CleanedStep, cleanStep } from "./clean-step.js";
+export { COUNTER_KEYS, Counters } from "./counters.js";
+export { addUsage, countingLlm, emptyUsage } from "./counting-llm.js";
+export { type EvaluateOptions, evaluate } from "./evaluate.js";
+export { type CodeExtraction, type CodeSource, extractCode } from "./extract-code.js";
+export { type ImplementParams, type ImplementResult, implementPlan, NoCodeError } from "./implement.js";
+export { normaliseStep } from "./normalise-step.js";
+export { type ParsedPlan, parsePlanSteps } from "./parse-plan.js";
+export { parseReflection, type Reflection } from "./parse-reflection.js";
+export { parseScore, type ScoreParse } from "./parse-score.js";
+export {
+  loadPromptSet,
+  PROMPT_NAMES,
+  PROMPT_PLACEHOLDERS,
+  type PromptName,
+  type PromptSet,
+  type PromptTemplate,
+  parsePromptFile,
+  renderPrompt,
+} from "./prompts.js";
+export { type ProposeOutcome, propose } from "./propose.js";
+export { type ReflectOutcome, reflect } from "./reflect.js";
+export { callModel, type RoleContext, renderSiblings, renderSteps } from "./role-context.js";

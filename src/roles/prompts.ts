@@ -1,0 +1,150 @@
+/**
+ * Prompt templates: one markdown file per role in prompts/, so a user can read and edit the exact
+ * text the model sees.
+ *
+ * File format: anything before the first heading line `## system` is a comment for humans (ignored);
+ * the text under `## system` is the system message and the text under `## user` is the user
+ * message (both headings required, case-insensitive, in that order). Placeholders are `{{name}}`;
+ * every file must use exactly the placeholders of its role (see PROMPT_PLACEHOLDERS), so a typo such
+ * as `{{questoin}}` fails at load time rather than sending a literal `{{questoin}}` to the model.
+ */
+import { readFile } from "node:fs/promises";
+import * as path from "node:path";
+import { ConfigError } from "../errors.js";
+import type { ChatMessage } from "../llm/types.js";
+import { packageRoot } from "../util/package-root.js";
+
+export interface PromptTemplate {
+  name: string;
+  system: string;
+  user: string;
+}
+
+export interface PromptSet {
+  propose: PromptTemplate;
+  reflect: PromptTemplate;
+  evaluate: PromptTemplate;
+  implement: PromptTemplate;
+  cot: PromptTemplate;
+}
+
+export type PromptName = keyof PromptSet;
+
+export const PROMPT_NAMES: readonly PromptName[] = ["propose", "reflect", "evaluate", "implement", "cot"];
+
+/** The placeholders each role's template must contain (and the only ones it may contain). */
+export const PROMPT_PLACEHOLDERS: Readonly<Record<PromptName, readonly string[]>> = {
+  propose: ["question", "steps", "reflection", "siblings"],
+  reflect: ["question", "steps"],
+  evaluate: ["question", "steps", "step"],
+  implement: ["question", "plan"],
+  cot: ["question"],
+};
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+const HEADING = /^##\s+(system|user)\s*$/i;
+
+function placeholdersOf(text: string): Set<string> {
+  return new Set(Array.from(text.matchAll(PLACEHOLDER), (m) => m[1] as string));
+}
+
+/**
+ * Parse a prompt file's text. `name` is the role (propose, reflect, ...) or a file name ending in
+ * `.md`; roles not in PROMPT_NAMES are parsed without placeholder checks.
+ */
+export function parsePromptFile(name: string, text: string): PromptTemplate {
+  const role = path.basename(name).replace(/\.md$/i, "");
+  const file = name.endsWith(".md") ? name : `${name}.md`;
+  const sections: { system?: string[]; user?: string[] } = {};
+  let current: "system" | "user" | undefined;
+  const issues: string[] = [];
+  for (const line of text.replace(/^\uFEFF/, "").split(/\r?\n/)) {
+    const heading = HEADING.exec(line);
+    if (heading) {
+      const which = (heading[1] as string).toLowerCase() as "system" | "user";
+      if (sections[which]) issues.push(`more than one "## ${which}" heading`);
+      if (which === "system" && sections.user) issues.push(`"## system" must come before "## user"`);
+      current = which;
+      sections[which] = [];
+      continue;
+    }
+    if (current) sections[current]?.push(line);
+  }
+  const system = (sections.system ?? []).join("\n").trim();
+  const user = (sections.user ?? []).join("\n").trim();
+  if (sections.system === undefined) issues.push(`missing a "## system" heading`);
+  else if (system === "") issues.push(`the "## system" part is empty`);
+  if (sections.user === undefined) issues.push(`missing a "## user" heading`);
+  else if (user === "") issues.push(`the "## user" part is empty`);
+
+  const expected = PROMPT_PLACEHOLDERS[role as PromptName] as readonly string[] | undefined;
+  if (expected) {
+    const found = placeholdersOf(`${system}\n${user}`);
+    const missing = expected.filter((p) => !found.has(p));
+    const unknown = [...found].filter((p) => !expected.includes(p));
+    if (missing.length > 0)
+      issues.push(`missing placeholder(s): ${missing.map((p) => `{{${p}}}`).join(", ")}`);
+    if (unknown.length > 0) {
+      issues.push(
+        `unknown placeholder(s): ${unknown.map((p) => `{{${p}}}`).join(", ")} (allowed: ${expected.map((p) => `{{${p}}}`).join(", ")})`,
+      );
+    }
+  }
+  if (issues.length > 0) {
+    throw new ConfigError(issues, file, {
+      hint: 'A prompt file is a "## system" part, then a "## user" part, with the role\'s {{placeholders}}.',
+    });
+  }
+  return { name: role, system, user };
+}
+
+/**
+ * Fill a template's placeholders. Values are inserted verbatim in one pass, so a `{{...}}` inside a
+ * problem statement is never expanded. A placeholder without a value, or a value the template does
+ * not use, is a mismatch between the code and the file: it throws.
+ */
+export function renderPrompt(t: PromptTemplate, vars: Record<string, string>): ChatMessage[] {
+  const used = placeholdersOf(`${t.system}\n${t.user}`);
+  const missing = [...used].filter((p) => !Object.hasOwn(vars, p));
+  const unknown = Object.keys(vars).filter((k) => !used.has(k));
+  if (missing.length > 0 || unknown.length > 0) {
+    const issues: string[] = [];
+    if (missing.length > 0)
+      issues.push(`no value for placeholder(s): ${missing.map((p) => `{{${p}}}`).join(", ")}`);
+    if (unknown.length > 0)
+      issues.push(`unknown placeholder(s): ${unknown.map((p) => `{{${p}}}`).join(", ")}`);
+    throw new ConfigError(issues, `${t.name}.md`);
+  }
+  const fill = (text: string) => text.replace(PLACEHOLDER, (_m, key: string) => vars[key] as string);
+  return [
+    { role: "system", content: fill(t.system) },
+    { role: "user", content: fill(t.user) },
+  ];
+}
+
+/** Read and check the five role prompts from `dir` (default: the package's prompts/). */
+export async function loadPromptSet(dir?: string): Promise<PromptSet> {
+  const base = dir ?? path.join(packageRoot(), "prompts");
+  const entries = await Promise.all(
+    PROMPT_NAMES.map(async (name) => {
+      const file = path.join(base, `${name}.md`);
+      let text: string;
+      try {
+        text = await readFile(file, "utf8");
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new ConfigError([`cannot read the ${name} prompt (${code ?? String(e)})`], file, {
+          hint: `The prompts directory must hold ${PROMPT_NAMES.map((n) => `${n}.md`).join(", ")}.`,
+        });
+      }
+      try {
+        return [name, parsePromptFile(name, text)] as const;
+      } catch (e) {
+        // Re-throw with the full path so the user knows which directory was read.
+        if (e instanceof ConfigError) throw new ConfigError(e.issues, file, { hint: e.hint });
+        throw e;
+      }
+    }),
+  );
+  return Object.fromEntries(entries) as unknown as PromptSet;
+}
