@@ -34,6 +34,8 @@ export interface CompletionResult {
   finishReason: string | null;
   promptTokens: number;
   completionTokens: number;
+  /** True when the server sent no usage and the token counts are estimates (about 4 characters a token). */
+  usageEstimated?: boolean;
 }
 
 export interface Llm {

@@ -30,7 +30,8 @@ export interface ChatBody {
 export type FakeReply =
   | string
   | {
-      content?: string;
+      /** The message content; null sends `"content": null` (as servers do for empty replies). */
+      content?: string | null;
       finishReason?: string;
       /** Send an HTTP error status with this JSON error message. */
       status?: number;
@@ -45,20 +46,34 @@ export type FakeReply =
       reset?: boolean;
       promptTokens?: number;
       completionTokens?: number;
+      /** Leave `usage` out of the reply (some llama.cpp builds and proxies do). */
+      noUsage?: boolean;
+      /** Send `"choices": []`. */
+      emptyChoices?: boolean;
     };
 
 export type FakeScript = (ctx: FakeRequestContext) => FakeReply | Promise<FakeReply>;
 
 export interface FakeServerOptions {
   script: FakeScript;
-  /** Models listed by GET /v1/models. */
-  models?: string[];
+  /** Models listed by GET /v1/models; null answers that route with 404 (servers without /models). */
+  models?: string[] | null;
   /** When set, requests without `Authorization: Bearer <apiKey>` get 401. */
   apiKey?: string;
   /** Decoding slots: requests beyond this wait in a queue. Unlimited when absent. */
   slots?: number;
   /** Latency of one request once it holds a slot: base + perToken * completion tokens. */
   latency?: { baseMs: number; perTokenMs: number };
+  /**
+   * With `slots`: a request that finds every slot busy and this many already queued is refused at once
+   * with 429 (an overloaded server or rate-limiting proxy). Unlimited queue when absent.
+   */
+  maxQueue?: number;
+  /** Retry-After (seconds) sent with those overload 429s; none when absent. */
+  overloadRetryAfterS?: number;
+  /** Port to listen on (default 0: any free port) and host (default 127.0.0.1): for scripts/fake-server.ts. */
+  port?: number;
+  host?: string;
 }
 
 export interface RecordedCall {
@@ -110,7 +125,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startFakeOpenAiServer(options: FakeServerOptions): Promise<FakeServer> {
   let script = options.script;
-  const models = options.models ?? ["fake-model"];
+  const models = options.models === undefined ? ["fake-model"] : options.models;
   const calls: RecordedCall[] = [];
   const sockets = new Set<Socket>();
   let index = 0;
@@ -121,13 +136,28 @@ export async function startFakeOpenAiServer(options: FakeServerOptions): Promise
   const waiting: (() => void)[] = [];
   const hanging = new Set<ServerResponse>();
 
-  const acquireSlot = async (): Promise<void> => {
-    if (options.slots === undefined) return;
+  /**
+   * Waits for a decoding slot. Like vLLM, a request whose client went away while queued leaves the
+   * queue without ever taking a slot: resolves false then.
+   */
+  const acquireSlot = async (gone: Promise<void>): Promise<boolean> => {
+    if (options.slots === undefined) return true;
     if (slotsInUse < options.slots) {
       slotsInUse++;
-      return;
+      return true;
     }
-    await new Promise<void>((resolve) => waiting.push(resolve));
+    let granted: () => void = () => {};
+    const slot = new Promise<void>((resolve) => {
+      granted = resolve;
+    });
+    waiting.push(granted);
+    const got = await Promise.race([slot.then(() => true), gone.then(() => false)]);
+    if (!got) {
+      const i = waiting.indexOf(granted);
+      if (i >= 0) waiting.splice(i, 1);
+      else releaseSlot(); // granted in the same tick as the client left: hand the slot on
+    }
+    return got;
   };
   const releaseSlot = (): void => {
     if (options.slots === undefined) return;
@@ -150,6 +180,10 @@ export async function startFakeOpenAiServer(options: FakeServerOptions): Promise
       return;
     }
     if (req.method === "GET" && url.endsWith("/models")) {
+      if (models === null) {
+        sendJson(res, 404, { error: { message: `no route ${req.method} ${url}` } });
+        return;
+      }
       sendJson(res, 200, {
         object: "list",
         data: models.map((id) => ({ id, object: "model", created: 0, owned_by: "fake" })),
@@ -209,16 +243,65 @@ export async function startFakeOpenAiServer(options: FakeServerOptions): Promise
       });
       return;
     }
-    await acquireSlot();
+    if (r.status !== undefined && r.status >= 400 && r.rawBody === undefined) {
+      // A server refuses (429, 5xx, 4xx) without decoding: no slot, no token latency, only delayMs.
+      call.startedAt = Date.now();
+      if (r.delayMs) await new Promise((resolve) => setTimeout(resolve, r.delayMs));
+      if (res.destroyed) {
+        finish(0);
+        return;
+      }
+      sendJson(
+        res,
+        r.status,
+        { error: { message: `fake error ${r.status}`, type: "server_error" } },
+        r.headers,
+      );
+      finish(r.status);
+      return;
+    }
+    if (
+      options.slots !== undefined &&
+      options.maxQueue !== undefined &&
+      slotsInUse >= options.slots &&
+      waiting.length >= options.maxQueue
+    ) {
+      call.startedAt = Date.now();
+      sendJson(
+        res,
+        429,
+        { error: { message: "fake server overloaded: queue full", type: "rate_limit_error" } },
+        options.overloadRetryAfterS === undefined
+          ? {}
+          : { "retry-after": String(options.overloadRetryAfterS) },
+      );
+      finish(429);
+      return;
+    }
+    // Resolves when the client disconnects before the reply is sent (timeout, abort): like vLLM, the
+    // request is then dropped from the queue, or its generation stopped and its slot freed.
+    const gone = new Promise<void>((resolve) => {
+      res.on("close", () => {
+        if (!res.writableFinished) resolve();
+      });
+    });
+    if (!(await acquireSlot(gone))) {
+      finish(0);
+      return;
+    }
     call.startedAt = Date.now();
-    const content = r.content ?? "";
+    const content = r.content === null ? "" : (r.content ?? "");
     const completionTokens = r.completionTokens ?? roughTokens(content);
     const promptTokens =
       r.promptTokens ?? body.messages.reduce((n, m) => n + roughTokens(String(m.content)), 0);
     const wait =
       (r.delayMs ?? 0) +
       (options.latency ? options.latency.baseMs + options.latency.perTokenMs * completionTokens : 0);
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, wait))), gone]);
+      clearTimeout(timer);
+    }
     busySlotMs += Date.now() - call.startedAt;
     releaseSlot();
     if (res.destroyed) {
@@ -231,16 +314,6 @@ export async function startFakeOpenAiServer(options: FakeServerOptions): Promise
       finish(r.status ?? 200);
       return;
     }
-    if (r.status !== undefined && r.status >= 400) {
-      sendJson(
-        res,
-        r.status,
-        { error: { message: `fake error ${r.status}`, type: "server_error" } },
-        r.headers,
-      );
-      finish(r.status);
-      return;
-    }
     sendJson(
       res,
       200,
@@ -249,18 +322,24 @@ export async function startFakeOpenAiServer(options: FakeServerOptions): Promise
         object: "chat.completion",
         created: Math.floor(receivedAt / 1000),
         model: body.model,
-        choices: [
-          {
-            index: 0,
-            message: { role: "assistant", content },
-            finish_reason: r.finishReason ?? "stop",
-          },
-        ],
-        usage: {
-          prompt_tokens: promptTokens,
-          completion_tokens: completionTokens,
-          total_tokens: promptTokens + completionTokens,
-        },
+        choices: r.emptyChoices
+          ? []
+          : [
+              {
+                index: 0,
+                message: { role: "assistant", content: r.content === null ? null : content },
+                finish_reason: r.finishReason ?? "stop",
+              },
+            ],
+        ...(r.noUsage
+          ? {}
+          : {
+              usage: {
+                prompt_tokens: promptTokens,
+                completion_tokens: completionTokens,
+                total_tokens: promptTokens + completionTokens,
+              },
+            }),
       },
       r.headers,
     );
@@ -272,10 +351,17 @@ export async function startFakeOpenAiServer(options: FakeServerOptions): Promise
     s.on("close", () => sockets.delete(s));
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const host = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: `http://${host}:${port}/v1`,
     calls,
     maxInFlight: () => maxInFlight,
     busySlotMs: () => busySlotMs,

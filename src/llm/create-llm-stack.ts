@@ -1,0 +1,209 @@
+/**
+ * The LLM stack `generate` uses: withRetry(limit(pool(endpoints))).
+ *
+ * - Each attempt (not each logical call) takes a limiter slot and picks an endpoint afresh, so a retry
+ *   after a reset may go to the healthy server, and no slot is held while a retry sleeps.
+ * - The limiter's cap starts at --max-requests and, when `adaptive`, halves on 429/503 or a latency
+ *   blow-up and creeps back up by one per few healthy completions.
+ * - All endpoints share one HTTP connection pool with no per-host connection cap (see
+ *   http-dispatcher.ts), so the limiter alone decides how many requests are on the wire.
+ * - Every retry is logged at warn with status, endpoint, attempt and delay; never the key.
+ */
+import type { Logger } from "../util/logger.js";
+import { AdaptiveLimiter } from "./adaptive-limiter.js";
+import { EndpointPool, type EndpointStats } from "./endpoint-pool.js";
+import { createHttpDispatcher } from "./http-dispatcher.js";
+import { createOpenAiLlm, type GuidedMode } from "./openai-llm.js";
+import { type RetryPolicy, withRetry } from "./retry.js";
+import type { CompletionRequest, CompletionResult, Llm } from "./types.js";
+
+export interface LlmStackOptions {
+  /** Base URLs (each ending in /v1) of servers that serve the same model. */
+  endpoints: string[];
+  apiKey: string;
+  /** The served model name. */
+  model: string;
+  systemRole: boolean;
+  /** Deadline of one attempt. */
+  timeoutMs: number;
+  retry: RetryPolicy;
+  /** Most requests in flight at once, over all endpoints (the limiter's initial and max cap). */
+  maxRequests: number;
+  /** Let the cap fall on overload and recover (AIMD); false keeps it at maxRequests. */
+  adaptive: boolean;
+  guided: GuidedMode;
+  extraBody?: Record<string, unknown>;
+  logger?: Logger;
+  now?: () => number;
+  /** Endpoint back-off settings (defaults in endpoint-pool.ts). */
+  pool?: { failureThreshold?: number; backoffMs?: number; maxBackoffMs?: number };
+  /** Limiter tuning (defaults in adaptive-limiter.ts). */
+  limiter?: { min?: number; increaseEvery?: number; decreaseFactor?: number; latencyFactor?: number };
+  /** For tests: jitter source and sleep of the retry policy. */
+  rand?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface LlmStackStats {
+  /** Logical calls (one per complete()). */
+  calls: number;
+  /** HTTP attempts (calls + retries). */
+  attempts: number;
+  retries: number;
+  /** Logical calls that failed in the end (after retries, or at once for non-retryable errors). */
+  failures: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Calls whose token counts are estimates (the server sent no usage). */
+  estimatedUsageCalls: number;
+  inFlight: number;
+  queued: number;
+  /** The limiter's current cap. */
+  cap: number;
+  /** The most requests ever in flight at once. */
+  maxInFlight: number;
+  capDecreases: number;
+  capIncreases: number;
+  endpoints: EndpointStats[];
+}
+
+export interface LlmStack {
+  llm: Llm;
+  stats(): LlmStackStats;
+  /** Closes the HTTP connection pool at once (idle keep-alive sockets and any call still in flight). */
+  close(): Promise<void>;
+}
+
+export function createLlmStack(o: LlmStackOptions): LlmStack {
+  if (o.endpoints.length === 0) throw new Error("createLlmStack needs at least one endpoint");
+  const now = o.now ?? Date.now;
+  const logger = o.logger;
+  const dispatcher = createHttpDispatcher({ timeoutMs: o.timeoutMs });
+  const endpoints = o.endpoints.map((url) => {
+    const llm = createOpenAiLlm({
+      baseUrl: url,
+      apiKey: o.apiKey,
+      model: o.model,
+      systemRole: o.systemRole,
+      timeoutMs: o.timeoutMs,
+      guided: o.guided,
+      extraBody: o.extraBody,
+      logger,
+      dispatcher,
+    });
+    return { url: llm.endpoint, llm };
+  });
+  const pool = new EndpointPool(endpoints, {
+    now,
+    ...o.pool,
+    onHealthChange: (event) => {
+      if (event.state === "backed-off") {
+        logger?.warn(
+          {
+            endpoint: event.url,
+            consecutiveFailures: event.consecutiveFailures,
+            backoffMs: (event.until ?? now()) - now(),
+          },
+          "llm: endpoint keeps failing, leaving it out for a while",
+        );
+      } else {
+        logger?.info({ endpoint: event.url }, "llm: endpoint answers again");
+      }
+    },
+  });
+  const maxRequests = Math.max(1, Math.floor(o.maxRequests));
+  const limiter = new AdaptiveLimiter({
+    initial: maxRequests,
+    max: maxRequests,
+    ...o.limiter,
+    // Not adaptive: the cap cannot move.
+    ...(o.adaptive ? {} : { min: maxRequests }),
+    now,
+  });
+  limiter.onChange = (event) => {
+    const fields = { cap: event.cap, reason: event.reason, inFlight: limiter.inFlight };
+    if (event.kind === "decrease") logger?.warn(fields, "llm: server overloaded, lowering concurrency");
+    else logger?.debug(fields, "llm: raising concurrency");
+  };
+
+  let calls = 0;
+  let attempts = 0;
+  let retries = 0;
+  let failures = 0;
+  let promptTokens = 0;
+  let completionTokens = 0;
+  let estimated = 0;
+
+  const limited: Llm = {
+    complete(request: CompletionRequest, signal?: AbortSignal): Promise<CompletionResult> {
+      return limiter.run(
+        () => {
+          attempts++;
+          return pool.complete(request, signal);
+        },
+        signal,
+        // Latency is compared per purpose and per token produced (+16 for the time to first token),
+        // so a long "implement" reply is not taken for a slow server.
+        { key: request.purpose, weight: (r) => r.completionTokens + 16 },
+      );
+    },
+  };
+  const retried = withRetry(limited, o.retry, {
+    ...(o.rand ? { rand: o.rand } : {}),
+    ...(o.sleep ? { sleep: o.sleep } : {}),
+    onRetry: (info) => {
+      retries++;
+      logger?.warn(
+        {
+          purpose: info.purpose,
+          status: info.error.status,
+          endpoint: info.error.endpoint,
+          attempt: info.attempt,
+          maxAttempts: info.maxAttempts,
+          delayMs: info.delayMs,
+          ...(info.error.retryAfterMs !== undefined ? { retryAfterMs: info.error.retryAfterMs } : {}),
+          err: info.error.message,
+        },
+        "llm: retrying",
+      );
+    },
+  });
+  const llm: Llm = {
+    async complete(request: CompletionRequest, signal?: AbortSignal): Promise<CompletionResult> {
+      calls++;
+      try {
+        const result = await retried.complete(request, signal);
+        promptTokens += result.promptTokens;
+        completionTokens += result.completionTokens;
+        if (result.usageEstimated) estimated++;
+        return result;
+      } catch (e) {
+        if (!signal?.aborted) failures++;
+        throw e;
+      }
+    },
+  };
+
+  return {
+    llm,
+    stats: () => ({
+      calls,
+      attempts,
+      retries,
+      failures,
+      promptTokens,
+      completionTokens,
+      estimatedUsageCalls: estimated,
+      inFlight: limiter.inFlight,
+      queued: limiter.queued,
+      cap: limiter.cap,
+      maxInFlight: limiter.maxInFlight,
+      capDecreases: limiter.decreases,
+      capIncreases: limiter.increases,
+      endpoints: pool.stats(),
+    }),
+    close: async () => {
+      await (await dispatcher)?.destroy();
+    },
+  };
+}
