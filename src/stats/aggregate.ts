@@ -1,0 +1,291 @@
+/**
+ * Run statistics as a fold over records: feed a run's config, trees, plans, samples and failures (in
+ * any order, one at a time), then `result()`. Only numbers are kept (per-problem arrays, score
+ * histograms, and ids for de-duplication), never trees, so a run of any size streams through. Pure: no I/O.
+ *
+ * Counters (`score.*`, `step.*`, ...) are events counted by the search engine per problem. A tree and
+ * its plan may carry the same counters, so they are not added up across files: the search counters
+ * are those of trees.jsonl (of plans.jsonl when the run has no trees), and a sample's counters add only
+ * keys that the search counters do not have (code-stage events).
+ */
+import { type Failure, type PlanRecord, type Sample, scoreFormSchema, type TreeRecord } from "../types.js";
+import {
+  type Bin,
+  type Distribution,
+  describe,
+  ScoreHistogram,
+  STEP_BIN_LABELS,
+  stepBinIndex,
+} from "./summary-stats.js";
+
+export interface ScoreStats {
+  count: number;
+  mean: number | null;
+  median: number | null;
+  bins: Bin[];
+}
+
+export interface UsageStats {
+  /** Records that had usage. */
+  records: number;
+  calls: Distribution;
+  promptTokens: Distribution;
+  completionTokens: Distribution;
+  seconds: Distribution;
+}
+
+export interface RunStats {
+  run: string;
+  model: string | null;
+  strategy: string | null;
+  /** summary.json is there: the run ended (rather than being killed or still going). */
+  finished: boolean;
+  records: { trees: number; plans: number; samples: number; failures: number };
+  problems: {
+    /** Distinct problem ids in any file. */
+    seen: number;
+    /** Distinct ids with a sample. */
+    done: number;
+    /** Distinct ids with a failure and no sample. */
+    failed: number;
+    /** Seen but neither done nor failed (a run killed or still going). */
+    unfinished: number;
+  };
+  failures: { records: number; byStage: Record<string, number>; byKind: Record<string, number> };
+  plans: {
+    count: number;
+    reachedEnd: number;
+    stopReasons: Record<string, number>;
+    steps: Distribution;
+    stepBins: Bin[];
+  };
+  scores: {
+    /**
+     * How evaluator replies were parsed, from the `score.<form>` counters: the forms of src/types.ts
+     * ScoreForm, and the share that fell back to the default value (a high share: the evaluator is not
+     * following the prompt; look at the raw replies in trees.jsonl).
+     */
+    parse: { forms: Record<string, number>; fallbackRate: number | null };
+    /** Scores of the steps on the chosen paths (plans.jsonl). */
+    chosen: ScoreStats;
+    /** Every scored node of every tree (trees.jsonl; the root has no score). */
+    nodes: ScoreStats;
+  };
+  /** Summed counters grouped by prefix (`score.labelled` -> group "score"). */
+  counters: Record<string, Record<string, number>>;
+  /** Steps regenerated because they repeated a sibling or an ancestor (node `regenerated`, summed). */
+  regenerated: number | null;
+  usage: {
+    /** Per plan (search stage), from plans.jsonl. */
+    perPlan: UsageStats;
+    /** Per sample, from samples.jsonl meta (generate sums the plan and code stages of the problem there). */
+    perSample: UsageStats;
+    /** LLM calls by role, summed over plans.jsonl. */
+    callsByRole: Record<string, number>;
+  };
+  code: {
+    /** Failures of kind "no-code". */
+    noCode: number;
+    /** How the code was found in the reply (`meta.codeFrom`), "unknown" when not recorded. */
+    codeFrom: Record<string, number>;
+  };
+}
+
+export interface RunConfigFacts {
+  model?: string | undefined;
+  strategy?: string | undefined;
+}
+
+function bump(map: Record<string, number>, key: string, by = 1): void {
+  map[key] = (map[key] ?? 0) + by;
+}
+
+function addCounters(into: Record<string, number>, counters: Record<string, number>): void {
+  for (const [key, value] of Object.entries(counters)) if (Number.isFinite(value)) bump(into, key, value);
+}
+
+function scoreStats(h: ScoreHistogram): ScoreStats {
+  return { count: h.count, mean: h.mean, median: h.median, bins: h.bins() };
+}
+
+function scoreParse(score: Record<string, number>): RunStats["scores"]["parse"] {
+  const forms: Record<string, number> = {};
+  let total = 0;
+  for (const form of scoreFormSchema.options) {
+    const n = score[`score.${form}`];
+    if (n === undefined) continue;
+    forms[form] = n;
+    total += n;
+  }
+  return { forms, fallbackRate: total === 0 ? null : (forms.fallback ?? 0) / total };
+}
+
+function counterGroup(key: string): string {
+  const dot = key.indexOf(".");
+  return dot > 0 ? key.slice(0, dot) : "other";
+}
+
+export class RunStatsAccumulator {
+  private config: RunConfigFacts = {};
+  private finished = false;
+  private readonly records = { trees: 0, plans: 0, samples: 0, failures: 0 };
+  private readonly seen = new Set<string>();
+  private readonly done = new Set<string>();
+  private readonly failedIds = new Set<string>();
+  private readonly failuresByStage: Record<string, number> = {};
+  private readonly failuresByKind: Record<string, number> = {};
+  private reachedEnd = 0;
+  private readonly stopReasons: Record<string, number> = {};
+  private readonly steps: number[] = [];
+  private readonly stepBins = new Array<number>(STEP_BIN_LABELS.length).fill(0);
+  private readonly chosenScores = new ScoreHistogram();
+  private readonly nodeScores = new ScoreHistogram();
+  private readonly treeCounters: Record<string, number> = {};
+  private readonly planCounters: Record<string, number> = {};
+  private readonly sampleCounters: Record<string, number> = {};
+  private regenerated = 0;
+  private readonly planUsage = {
+    calls: [] as number[],
+    prompt: [] as number[],
+    completion: [] as number[],
+    seconds: [] as number[],
+  };
+  private readonly sampleUsage = {
+    calls: [] as number[],
+    prompt: [] as number[],
+    completion: [] as number[],
+    seconds: [] as number[],
+  };
+  private readonly callsByRole: Record<string, number> = {};
+  private noCode = 0;
+  private readonly codeFrom: Record<string, number> = {};
+  private firstPlanStrategy: string | undefined;
+  private firstSampleModel: string | undefined;
+  private firstSampleStrategy: string | undefined;
+
+  constructor(readonly run: string) {}
+
+  setConfig(facts: RunConfigFacts): void {
+    this.config = { ...facts };
+  }
+
+  setFinished(finished: boolean): void {
+    this.finished = finished;
+  }
+
+  addTree(tree: TreeRecord): void {
+    this.records.trees++;
+    this.seen.add(tree.id);
+    addCounters(this.treeCounters, tree.counters);
+    for (const node of tree.nodes) {
+      this.regenerated += node.regenerated;
+      const value = node.score.value;
+      if (node.parentId !== null && value !== null) this.nodeScores.add(value);
+    }
+  }
+
+  addPlan(plan: PlanRecord): void {
+    this.records.plans++;
+    this.seen.add(plan.id);
+    this.firstPlanStrategy ??= plan.strategy;
+    if (plan.reachedEnd) this.reachedEnd++;
+    bump(this.stopReasons, plan.stopReason);
+    this.steps.push(plan.steps.length);
+    this.stepBins[stepBinIndex(plan.steps.length)]!++;
+    for (const score of plan.scores) if (score !== null) this.chosenScores.add(score);
+    addCounters(this.planCounters, plan.counters);
+    this.planUsage.calls.push(plan.usage.calls);
+    this.planUsage.prompt.push(plan.usage.promptTokens);
+    this.planUsage.completion.push(plan.usage.completionTokens);
+    this.planUsage.seconds.push(plan.seconds);
+    for (const [role, n] of Object.entries(plan.usage.byRole)) bump(this.callsByRole, role, n);
+  }
+
+  addSample(sample: Sample): void {
+    this.records.samples++;
+    this.seen.add(sample.id);
+    this.done.add(sample.id);
+    this.firstSampleModel ??= sample.meta.model;
+    this.firstSampleStrategy ??= sample.meta.strategy;
+    addCounters(this.sampleCounters, sample.meta.counters);
+    this.sampleUsage.calls.push(sample.meta.calls);
+    this.sampleUsage.prompt.push(sample.meta.promptTokens);
+    this.sampleUsage.completion.push(sample.meta.completionTokens);
+    this.sampleUsage.seconds.push(sample.meta.seconds);
+    bump(this.codeFrom, sample.meta.codeFrom ?? "unknown");
+  }
+
+  addFailure(failure: Failure): void {
+    this.records.failures++;
+    this.seen.add(failure.id);
+    this.failedIds.add(failure.id);
+    bump(this.failuresByStage, failure.stage);
+    bump(this.failuresByKind, failure.kind);
+    if (failure.kind === "no-code") this.noCode++;
+  }
+
+  result(): RunStats {
+    let failed = 0;
+    for (const id of this.failedIds) if (!this.done.has(id)) failed++;
+    const search = this.records.trees > 0 ? this.treeCounters : this.planCounters;
+    const merged: Record<string, number> = { ...search };
+    for (const [key, value] of Object.entries(this.sampleCounters)) if (!(key in search)) merged[key] = value;
+    const counters: Record<string, Record<string, number>> = {};
+    for (const key of Object.keys(merged).sort()) {
+      const group = counterGroup(key);
+      counters[group] ??= {};
+      counters[group][key] = merged[key]!;
+    }
+    const usage = (u: typeof this.planUsage): UsageStats => ({
+      records: u.calls.length,
+      calls: describe(u.calls),
+      promptTokens: describe(u.prompt),
+      completionTokens: describe(u.completion),
+      seconds: describe(u.seconds),
+    });
+    return {
+      run: this.run,
+      model: this.config.model ?? this.firstSampleModel ?? null,
+      strategy: this.config.strategy ?? this.firstPlanStrategy ?? this.firstSampleStrategy ?? null,
+      finished: this.finished,
+      records: { ...this.records },
+      problems: {
+        seen: this.seen.size,
+        done: this.done.size,
+        failed,
+        unfinished: this.seen.size - this.done.size - failed,
+      },
+      failures: {
+        records: this.records.failures,
+        byStage: sortedRecord(this.failuresByStage),
+        byKind: sortedRecord(this.failuresByKind),
+      },
+      plans: {
+        count: this.records.plans,
+        reachedEnd: this.reachedEnd,
+        stopReasons: sortedRecord(this.stopReasons),
+        steps: describe(this.steps),
+        stepBins: STEP_BIN_LABELS.map((label, i) => ({ label, count: this.stepBins[i] ?? 0 })),
+      },
+      scores: {
+        parse: scoreParse(counters.score ?? {}),
+        chosen: scoreStats(this.chosenScores),
+        nodes: scoreStats(this.nodeScores),
+      },
+      counters,
+      regenerated: this.records.trees > 0 ? this.regenerated : null,
+      usage: {
+        perPlan: usage(this.planUsage),
+        perSample: usage(this.sampleUsage),
+        callsByRole: sortedRecord(this.callsByRole),
+      },
+      code: { noCode: this.noCode, codeFrom: sortedRecord(this.codeFrom) },
+    };
+  }
+}
+
+function sortedRecord(map: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of Object.keys(map).sort()) out[key] = map[key]!;
+  return out;
+}
