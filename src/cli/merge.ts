@@ -1,6 +1,20 @@
+/**
+ * `sra merge <run-dir>... --out <dir>`: flags only; the work is runMerge in src/commands/merge.ts.
+ */
 import { Command } from "commander";
+import { runMerge } from "../commands/merge.js";
 
-// Placeholder until the merge command lands; replaced by its own module.
 export function mergeCommand(): Command {
-  return new Command("merge").description("(not yet available)");
+  return new Command("merge")
+    .description(
+      "Combine run directories (e.g. the shards of one `sra generate --shard i/n` run) into one: " +
+        "records deduplicated by id, conflicts (same id, different content) reported on stderr and in " +
+        "<out>/merge-report.json (the first run given wins), failures dropped where another run has the sample. " +
+        "The runs must agree on every result-affecting setting (model, strategy, search, code, seed, prompts).",
+    )
+    .argument("<run-dirs...>", "run directories written by sra generate")
+    .requiredOption("--out <dir>", "new run directory to write (must not exist, or be empty)")
+    .action(async (runDirs: string[], flags: { out: string }) => {
+      await runMerge({ runDirs, out: flags.out }, { stderr: process.stderr });
+    });
 }

@@ -1,0 +1,107 @@
+/**
+ * A fake OpenAI-compatible server that answers like a capable instruct model (test/support/plan-script.ts),
+ * so the whole `sra generate` pipeline can be tried without a GPU:
+ *
+ *   npx tsx scripts/fake-server.ts --port 8000 [--latency-ms 50] [--slots 64] [--end-after 3]
+ *       [--messy 0.1] [--seed 0] [--model google/gemma-2-2b-it ...] [--api-key KEY] [--quiet]
+ *   node dist/src/cli.js generate --model gemma-2-2b --base-url http://127.0.0.1:8000/v1 \
+ *       --problems ../shared/datasets/leetcode-uneasy.jsonl --limit 20 --out runs/demo
+ *
+ * It logs one line per request (purpose, requests in flight) and a status line every second, so
+ * concurrent requests are visible.
+ */
+import { parseArgs } from "node:util";
+import { startFakeOpenAiServer } from "../test/support/fake-openai-server.js";
+import { createPlanScript } from "../test/support/plan-script.js";
+
+const { values } = parseArgs({
+  options: {
+    port: { type: "string", default: "8000" },
+    host: { type: "string", default: "127.0.0.1" },
+    "latency-ms": { type: "string", default: "50" },
+    "per-token-ms": { type: "string", default: "0" },
+    slots: { type: "string", default: "64" },
+    "end-after": { type: "string", default: "3" },
+    messy: { type: "string", default: "0" },
+    seed: { type: "string", default: "0" },
+    model: { type: "string", multiple: true },
+    "api-key": { type: "string" },
+    quiet: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(
+    "usage: npx tsx scripts/fake-server.ts [--port 8000] [--host 127.0.0.1] [--latency-ms 50] [--per-token-ms 0]\n" +
+      "  [--slots 64] [--end-after 3] [--messy 0] [--seed 0] [--model NAME ...] [--api-key KEY] [--quiet]\n",
+  );
+  process.exit(0);
+}
+
+const num = (name: string, v: string | undefined): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) {
+    process.stderr.write(`fake-server: --${name} must be a number >= 0 (got "${v}")\n`);
+    process.exit(2);
+  }
+  return n;
+};
+
+const models = values.model ?? [
+  "google/gemma-2-2b-it",
+  "meta-llama/Llama-3.1-8B-Instruct",
+  "Qwen/Qwen2.5-14B-Instruct",
+  "meta-llama/Meta-Llama-3-70B-Instruct",
+  "fake-model",
+];
+let total = 0;
+const byPurpose = new Map<string, number>();
+const script = createPlanScript({
+  endAfterSteps: num("end-after", values["end-after"]),
+  messyScoreRate: num("messy", values.messy),
+  seed: num("seed", values.seed),
+});
+
+const server = await startFakeOpenAiServer({
+  port: num("port", values.port),
+  host: values.host,
+  models,
+  slots: num("slots", values.slots) || undefined,
+  latency: {
+    baseMs: num("latency-ms", values["latency-ms"]),
+    perTokenMs: num("per-token-ms", values["per-token-ms"]),
+  },
+  ...(values["api-key"] ? { apiKey: values["api-key"] } : {}),
+  script: (ctx) => {
+    total++;
+    byPurpose.set(ctx.purpose, (byPurpose.get(ctx.purpose) ?? 0) + 1);
+    const pending = server.calls.filter((c) => c.finishedAt === 0).length;
+    if (!values.quiet) {
+      process.stdout.write(`#${ctx.index} ${ctx.purpose.padEnd(9)} in flight ${pending}\n`);
+    }
+    return script(ctx);
+  },
+});
+
+process.stdout.write(`fake OpenAI server on ${server.url} serving ${models.join(", ")}\n`);
+let lastTotal = -1;
+const timer = setInterval(() => {
+  // Forget finished calls: a long demo must not keep every request body.
+  const open = server.calls.filter((c) => c.finishedAt === 0);
+  server.calls.splice(0, server.calls.length, ...open);
+  if (total !== lastTotal) {
+    const purposes = [...byPurpose.entries()].map(([p, n]) => `${p} ${n}`).join(", ");
+    process.stdout.write(
+      `status: ${total} requests (${purposes}); in flight now ${open.length}, max ${server.maxInFlight()}\n`,
+    );
+    lastTotal = total;
+  }
+}, 1000);
+
+const shutdown = (): void => {
+  clearInterval(timer);
+  void server.close().then(() => process.exit(0));
+};
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);

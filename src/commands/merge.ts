@@ -1,0 +1,287 @@
+/**
+ * `sra merge <run-dir>... --out <dir>`: put shard runs (or any runs of the same settings) back into one
+ * run directory. Records are deduplicated by id; the first run given wins a conflict (same id,
+ * different content), and every conflict is reported on stderr and in merge-report.json. A failure is
+ * dropped when any run has a sample for its id (or a plan, for a plans-stage failure). config.json is
+ * merged when the result-affecting fields agree; otherwise nothing is written.
+ *
+ * The output is built in a temporary directory beside --out and renamed into place, so --out is
+ * either absent or complete. Records stream through: only ids and content hashes are kept.
+ */
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import { ConfigError, InputError, OutputError, UsageError } from "../errors.js";
+import { diffResultFields, formatDifference } from "../run/config.js";
+import { fileExists, lineId, RUN_FILES, runPath } from "../run/run-files.js";
+import { failureSchema, sampleSchema } from "../types.js";
+import { readLines } from "../util/jsonl.js";
+import { parseJson } from "../util/parse-json.js";
+
+export interface MergeOptions {
+  runDirs: string[];
+  out: string;
+}
+
+export interface MergeIo {
+  stderr: { write(text: string): unknown };
+}
+
+export interface MergeConflict {
+  file: string;
+  id: string;
+  /** The run whose record was kept. */
+  keptFrom: string;
+  /** The run whose different record was dropped. */
+  droppedFrom: string;
+}
+
+export interface MergeReport {
+  version: 1;
+  out: string;
+  inputs: { dir: string; samples: number; plans: number; trees: number; failures: number }[];
+  output: { samples: number; plans: number; trees: number; failures: number };
+  /** Same id and same content in several runs: kept once. */
+  duplicates: Record<string, number>;
+  /** Same id, different content: the first run's record was kept. */
+  conflicts: MergeConflict[];
+  /** Failures dropped because another run has the finished record. */
+  failuresResolved: number;
+  /** Orphan trees (no plan in any run) left out. */
+  orphanTreesDropped: number;
+}
+
+const MAX_LISTED_CONFLICTS = 1000;
+
+function contentHash(text: string): string {
+  return createHash("sha1").update(text).digest("hex");
+}
+
+async function readConfig(dir: string): Promise<Record<string, unknown>> {
+  const file = runPath(dir, "config");
+  let text: string;
+  try {
+    text = await fsp.readFile(file, "utf8");
+  } catch {
+    throw new InputError("not a run directory (no config.json)", { file: dir });
+  }
+  const json = parseJson(text);
+  if (!json.ok || typeof json.value !== "object" || json.value === null || Array.isArray(json.value)) {
+    throw new InputError(`invalid config.json: ${json.ok ? "not an object" : json.error}`, { file });
+  }
+  return json.value as Record<string, unknown>;
+}
+
+/** A line writer that respects back-pressure. */
+function openWriter(file: string) {
+  const stream = createWriteStream(file, { encoding: "utf8" });
+  let failed: Error | undefined;
+  stream.on("error", (e) => {
+    failed = e;
+  });
+  return {
+    async write(line: string): Promise<void> {
+      if (failed) throw failed;
+      if (!stream.write(`${line}\n`)) {
+        await new Promise<void>((resolve, reject) => {
+          stream.once("drain", resolve);
+          stream.once("error", reject);
+        });
+      }
+    },
+    close(): Promise<void> {
+      return new Promise((resolve, reject) => {
+        if (failed) {
+          reject(failed);
+          return;
+        }
+        stream.end((e?: Error | null) => (e ? reject(e) : resolve()));
+      });
+    },
+  };
+}
+
+/** Stream every non-blank line of a run file with its id; a torn last line is skipped. */
+async function* idLines(file: string): AsyncGenerator<{ id: string; text: string }> {
+  if (!(await fileExists(file))) return;
+  for await (const { line, text, last } of readLines(file)) {
+    if (text.trim() === "") continue;
+    const id = lineId(text, { whole: last });
+    if (id === undefined) {
+      if (last) return;
+      throw new InputError("not a JSON record with a string id", { file, line });
+    }
+    yield { id, text };
+  }
+}
+
+export async function runMerge(options: MergeOptions, io: MergeIo): Promise<MergeReport> {
+  if (options.runDirs.length === 0) throw new UsageError("sra merge needs at least one run directory");
+  const dirs = options.runDirs.map((d) => path.resolve(d));
+  const out = path.resolve(options.out);
+  const seenDirs = new Set<string>();
+  for (const d of dirs) {
+    if (seenDirs.has(d)) throw new UsageError(`run directory given twice: ${d}`);
+    seenDirs.add(d);
+    if (d === out) throw new UsageError(`--out ${out} is one of the inputs; merge into a new directory`);
+  }
+  if (await fileExists(out)) {
+    const entries = await fsp.readdir(out).catch(() => null);
+    if (entries === null || entries.length > 0) {
+      throw new OutputError(`${out} already exists and is not empty`, {
+        hint: "merge into a new --out directory",
+      });
+    }
+  }
+
+  // config.json: the result-affecting fields must agree.
+  const configs = await Promise.all(dirs.map(readConfig));
+  const first = configs[0] as Record<string, unknown>;
+  const issues: string[] = [];
+  for (let i = 1; i < configs.length; i++) {
+    for (const d of diffResultFields(first, configs[i])) {
+      issues.push(
+        `${path.basename(dirs[i] as string)}: ${formatDifference(d).replace("this command has", "it has")}`,
+      );
+    }
+  }
+  if (issues.length > 0) {
+    throw new ConfigError(issues, runPath(dirs[0] as string, "config"), {
+      hint: "only runs with the same model, strategy, search and code settings, seed and prompts can be merged",
+    });
+  }
+
+  const tmp = path.join(path.dirname(out), `.${path.basename(out)}.merge-${process.pid}.tmp`);
+  await fsp.rm(tmp, { recursive: true, force: true });
+  await fsp.mkdir(tmp, { recursive: true });
+  const report: MergeReport = {
+    version: 1,
+    out,
+    inputs: dirs.map((dir) => ({ dir, samples: 0, plans: 0, trees: 0, failures: 0 })),
+    output: { samples: 0, plans: 0, trees: 0, failures: 0 },
+    duplicates: {},
+    conflicts: [],
+    failuresResolved: 0,
+    orphanTreesDropped: 0,
+  };
+  let conflictCount = 0;
+
+  try {
+    /** Merge one record kind across runs; returns the set of kept ids. */
+    const mergeKind = async (
+      kind: "samples" | "plans" | "trees",
+      keep: (id: string) => boolean = () => true,
+    ): Promise<Set<string>> => {
+      const kept = new Map<string, { hash: string; from: number }>();
+      const writer = openWriter(path.join(tmp, RUN_FILES[kind]));
+      for (let i = 0; i < dirs.length; i++) {
+        for await (const { id, text } of idLines(runPath(dirs[i] as string, kind))) {
+          (report.inputs[i] as MergeReport["inputs"][number])[kind]++;
+          if (!keep(id)) {
+            if (kind === "trees") report.orphanTreesDropped++;
+            continue;
+          }
+          const hash = contentHash(kind === "samples" ? canonicalSample(text) : text);
+          const prev = kept.get(id);
+          if (prev) {
+            if (prev.hash === hash) {
+              report.duplicates[kind] = (report.duplicates[kind] ?? 0) + 1;
+            } else {
+              conflictCount++;
+              const c = {
+                file: RUN_FILES[kind],
+                id,
+                keptFrom: dirs[prev.from] as string,
+                droppedFrom: dirs[i] as string,
+              };
+              if (report.conflicts.length < MAX_LISTED_CONFLICTS) report.conflicts.push(c);
+              io.stderr.write(
+                `sra merge: conflict in ${c.file}: id ${id} differs between ${c.keptFrom} (kept) and ${c.droppedFrom}\n`,
+              );
+            }
+            continue;
+          }
+          kept.set(id, { hash, from: i });
+          await writer.write(text);
+          report.output[kind]++;
+        }
+      }
+      await writer.close();
+      return new Set(kept.keys());
+    };
+
+    const sampleIds = await mergeKind("samples");
+    const planIds = await mergeKind("plans");
+    // A tree belongs with its plan: keep trees whose plan was kept.
+    await mergeKind("trees", (id) => planIds.has(id));
+
+    // Failures: dropped when any run finished that id; deduplicated by id (first kept).
+    const failureWriter = openWriter(path.join(tmp, RUN_FILES.failures));
+    const failureIds = new Set<string>();
+    for (let i = 0; i < dirs.length; i++) {
+      const file = runPath(dirs[i] as string, "failures");
+      for await (const { id, text } of idLines(file)) {
+        (report.inputs[i] as MergeReport["inputs"][number]).failures++;
+        const json = parseJson(text);
+        const parsed = failureSchema.safeParse(json.ok ? json.value : null);
+        const stage = parsed.success ? parsed.data.stage : "code";
+        const resolved = sampleIds.has(id) || (stage === "plans" && planIds.has(id));
+        if (resolved) {
+          report.failuresResolved++;
+          continue;
+        }
+        if (failureIds.has(id)) {
+          report.duplicates.failures = (report.duplicates.failures ?? 0) + 1;
+          continue;
+        }
+        failureIds.add(id);
+        await failureWriter.write(text);
+        report.output.failures++;
+      }
+    }
+    await failureWriter.close();
+
+    // config.json: the first run's, without its shard, noting where it came from.
+    const merged = {
+      ...first,
+      input: { ...((first.input as Record<string, unknown>) ?? {}), shard: null },
+      updatedAt: new Date().toISOString(),
+      mergedFrom: dirs,
+    };
+    await fsp.writeFile(path.join(tmp, RUN_FILES.config), `${JSON.stringify(merged, null, 2)}\n`);
+    if (conflictCount > report.conflicts.length) {
+      io.stderr.write(`sra merge: ${conflictCount - report.conflicts.length} more conflicts not listed\n`);
+    }
+    await fsp.writeFile(path.join(tmp, "merge-report.json"), `${JSON.stringify(report, null, 2)}\n`);
+    // Into place: --out is absent or an empty directory (checked above).
+    if (await fileExists(out)) await fsp.rmdir(out);
+    await fsp.mkdir(path.dirname(out), { recursive: true });
+    await fsp.rename(tmp, out);
+  } catch (e) {
+    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    if (e instanceof InputError || e instanceof OutputError) throw e;
+    throw new OutputError(`cannot write ${out}: ${(e as Error).message}`, { cause: e });
+  }
+
+  io.stderr.write(
+    `sra merge: ${dirs.length} runs -> ${out}: ${report.output.samples} samples, ${report.output.plans} plans, ` +
+      `${report.output.trees} trees, ${report.output.failures} failures` +
+      (conflictCount > 0 ? `; ${conflictCount} conflicts (first run kept, see merge-report.json)` : "") +
+      "\n",
+  );
+  return report;
+}
+
+/**
+ * A sample's content for conflict detection, without its timing: the same problem answered the same
+ * way by two runs is a duplicate, not a conflict, even if one took longer.
+ */
+function canonicalSample(text: string): string {
+  const parsed = parseJson(text);
+  if (!parsed.ok) return text;
+  const s = sampleSchema.safeParse(parsed.value);
+  if (!s.success) return text;
+  const { seconds: _seconds, ...meta } = s.data.meta;
+  return JSON.stringify({ ...s.data, meta });
+}

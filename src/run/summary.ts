@@ -1,0 +1,240 @@
+/**
+ * summary.json (written atomically at the end of every invocation, interrupted or not) and the
+ * human summary printed on stderr. Pure: the numbers come in, a record and text come out.
+ */
+import type { LlmStackStats } from "../llm/create-llm-stack.js";
+import { formatCount, formatDuration } from "./progress.js";
+import type { RunTotals } from "./totals.js";
+
+export type StopCause = "completed" | "interrupted" | "max-failures" | "error";
+
+/** Running counters of one invocation: small numbers only, whatever the size of the run. */
+export interface RunCounters {
+  done: number;
+  failed: number;
+  samples: number;
+  plans: number;
+  /** Sum of the per-problem figures of this invocation's samples/plans (plan + code). */
+  calls: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Sum of per-problem seconds (latency, not wall time). */
+  problemSeconds: number;
+  failuresByKind: Record<string, number>;
+  failuresByStage: Record<string, number>;
+  /** Search stop reasons of this invocation's plans. */
+  stopReasons: Record<string, number>;
+  reachedEnd: number;
+  steps: number;
+}
+
+export function createRunCounters(): RunCounters {
+  return {
+    done: 0,
+    failed: 0,
+    samples: 0,
+    plans: 0,
+    calls: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    problemSeconds: 0,
+    failuresByKind: {},
+    failuresByStage: {},
+    stopReasons: {},
+    reachedEnd: 0,
+    steps: 0,
+  };
+}
+
+export function bump(record: Record<string, number>, key: string, by = 1): void {
+  record[key] = (record[key] ?? 0) + by;
+}
+
+export interface SelectionCounts {
+  /** Valid problems in the file. */
+  inFile: number;
+  /** Records skipped as invalid (--skip-invalid). */
+  invalidSkipped: number;
+  /** Repeated questions without an id, skipped by the reader (the first is kept). */
+  duplicatesSkipped: number;
+  /** After --limit and --shard. */
+  selected: number;
+  /** Selected problems already finished before this invocation. */
+  alreadyDone: number;
+  /** Selected problems skipped because they failed earlier (no --retry-failures). */
+  failedEarlier: number;
+  /** With --stage code: selected problems without a plan yet. */
+  withoutPlan: number;
+  /** What this invocation set out to do. */
+  todo: number;
+}
+
+export interface RunSummary {
+  version: 1;
+  runDir: string;
+  model: string;
+  strategy: string;
+  stage: string;
+  shard: string | null;
+  limit: number | null;
+  startedAt: string;
+  finishedAt: string;
+  /** Wall-clock seconds of this invocation. */
+  seconds: number;
+  stopCause: StopCause;
+  stopDetail?: string;
+  problems: SelectionCounts;
+  thisRun: {
+    done: number;
+    failed: number;
+    samples: number;
+    plans: number;
+    /** Whole-run throughput: wall seconds / finished problems. */
+    wallSecondsPerProblem: number | null;
+    /** Mean latency of one problem (search + code), from the records. */
+    meanProblemSeconds: number | null;
+    callsPerProblem: number | null;
+    tokensPerProblem: number | null;
+    promptTokens: number;
+    completionTokens: number;
+    completionTokensPerSecond: number | null;
+    reachedEndRate: number | null;
+    meanSteps: number | null;
+    stopReasons: Record<string, number>;
+    failuresByKind: Record<string, number>;
+    failuresByStage: Record<string, number>;
+  };
+  /** The whole run directory after this invocation (all runs into it). */
+  totals: RunTotals;
+  llm: {
+    calls: number;
+    attempts: number;
+    retries: number;
+    failures: number;
+    promptTokens: number;
+    completionTokens: number;
+    estimatedUsageCalls: number;
+    maxInFlight: number;
+    finalCap: number;
+    capDecreases: number;
+    endpoints: LlmStackStats["endpoints"];
+  } | null;
+}
+
+const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / b) * 1000) / 1000 : null);
+
+export function buildSummary(input: {
+  runDir: string;
+  model: string;
+  strategy: string;
+  stage: string;
+  shard: string | null;
+  limit: number | null;
+  startedAt: number;
+  finishedAt: number;
+  stopCause: StopCause;
+  stopDetail?: string;
+  problems: SelectionCounts;
+  counters: RunCounters;
+  totals: RunTotals;
+  llm: LlmStackStats | null;
+}): RunSummary {
+  const c = input.counters;
+  const seconds = Math.max(0, (input.finishedAt - input.startedAt) / 1000);
+  const finished = c.done + c.failed;
+  const records = c.done;
+  const s = input.llm;
+  return {
+    version: 1,
+    runDir: input.runDir,
+    model: input.model,
+    strategy: input.strategy,
+    stage: input.stage,
+    shard: input.shard,
+    limit: input.limit,
+    startedAt: new Date(input.startedAt).toISOString(),
+    finishedAt: new Date(input.finishedAt).toISOString(),
+    seconds: Math.round(seconds * 1000) / 1000,
+    stopCause: input.stopCause,
+    ...(input.stopDetail ? { stopDetail: input.stopDetail } : {}),
+    problems: input.problems,
+    thisRun: {
+      done: c.done,
+      failed: c.failed,
+      samples: c.samples,
+      plans: c.plans,
+      wallSecondsPerProblem: ratio(seconds, finished),
+      meanProblemSeconds: ratio(c.problemSeconds, records),
+      callsPerProblem: ratio(c.calls, records),
+      tokensPerProblem: ratio(c.promptTokens + c.completionTokens, records),
+      promptTokens: c.promptTokens,
+      completionTokens: c.completionTokens,
+      completionTokensPerSecond: s ? ratio(s.completionTokens, seconds) : null,
+      reachedEndRate: ratio(c.reachedEnd, c.plans),
+      meanSteps: ratio(c.steps, c.plans),
+      stopReasons: c.stopReasons,
+      failuresByKind: c.failuresByKind,
+      failuresByStage: c.failuresByStage,
+    },
+    totals: input.totals,
+    llm: s
+      ? {
+          calls: s.calls,
+          attempts: s.attempts,
+          retries: s.retries,
+          failures: s.failures,
+          promptTokens: s.promptTokens,
+          completionTokens: s.completionTokens,
+          estimatedUsageCalls: s.estimatedUsageCalls,
+          maxInFlight: s.maxInFlight,
+          finalCap: s.cap,
+          capDecreases: s.capDecreases,
+          endpoints: s.endpoints,
+        }
+      : null,
+  };
+}
+
+/** The end-of-run summary for a person (stderr). */
+export function formatSummary(s: RunSummary): string {
+  const t = s.thisRun;
+  const lines: string[] = [];
+  const head =
+    s.stopCause === "completed"
+      ? "done"
+      : s.stopCause === "interrupted"
+        ? "interrupted"
+        : s.stopCause === "max-failures"
+          ? "stopped: too many failures"
+          : "stopped by an error";
+  lines.push(
+    `sra generate ${head} in ${formatDuration(s.seconds * 1000)}: ${t.done} finished, ${t.failed} failed` +
+      ` (of ${s.problems.todo} to do; ${s.problems.alreadyDone} were already done)`,
+  );
+  if (t.done > 0) {
+    lines.push(
+      `  per problem: ${t.callsPerProblem ?? "?"} LLM calls, ${formatCount(t.tokensPerProblem ?? 0)} tokens, ` +
+        `${t.meanProblemSeconds ?? "?"} s latency; wall ${t.wallSecondsPerProblem ?? "?"} s/problem`,
+    );
+  }
+  if (t.plans > 0 && t.reachedEndRate !== null) {
+    lines.push(
+      `  plans: ${t.plans} (${Math.round(t.reachedEndRate * 100)}% reached <end>, mean ${t.meanSteps ?? "?"} steps)`,
+    );
+  }
+  if (s.llm) {
+    lines.push(
+      `  LLM: ${s.llm.calls} calls (${s.llm.retries} retries), ${formatCount(s.llm.promptTokens)} prompt + ` +
+        `${formatCount(s.llm.completionTokens)} completion tokens, ${formatCount(t.completionTokensPerSecond ?? 0)} tok/s, ` +
+        `max ${s.llm.maxInFlight} in flight`,
+    );
+  }
+  const kinds = Object.entries(t.failuresByKind);
+  if (kinds.length > 0) {
+    lines.push(`  failures: ${kinds.map(([k, n]) => `${k} ${n}`).join(", ")} (see failures.jsonl)`);
+  }
+  lines.push(
+    `  run dir ${s.runDir}: ${s.totals.samples} samples, ${s.totals.plans} plans, ${s.totals.failures} failures`,
+  );
+  return lines.join("\n");
+}

@@ -1,0 +1,225 @@
+import * as fsp from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GenerateOptions, resolveGenerateConfig } from "../src/commands/generate.js";
+import { ConfigError, UsageError } from "../src/errors.js";
+import { diffResultFields, mergeLayers, type Settings } from "../src/run/config.js";
+import { DEFAULT_SEARCH_PARAMS } from "../src/search/params.js";
+import { runCli } from "./support/cli.js";
+
+let tmp: string;
+let problems: string;
+
+beforeAll(async () => {
+  tmp = await fsp.mkdtemp(path.join(os.tmpdir(), "sra-gen-config-"));
+  problems = path.join(tmp, "problems.jsonl");
+  await fsp.writeFile(problems, '{"question": "Add two numbers."}\n');
+});
+afterAll(async () => {
+  await fsp.rm(tmp, { recursive: true, force: true });
+});
+
+const NOW = new Date("2025-01-01T00:00:00Z");
+
+async function resolve(
+  settings: Settings,
+  extra: Partial<GenerateOptions> = {},
+  env: Record<string, string> = {},
+) {
+  const { config } = await resolveGenerateConfig(
+    { out: path.join(tmp, "run"), settings: { input: { problems }, ...settings }, ...extra },
+    env,
+    NOW,
+  );
+  return config;
+}
+
+async function writeJson(name: string, value: unknown): Promise<string> {
+  const file = path.join(tmp, name);
+  await fsp.writeFile(file, JSON.stringify(value));
+  return file;
+}
+
+describe("config resolution: defaults < preset < --config < flags", () => {
+  it("fills every field from configs/generate.json, DEFAULT_SEARCH_PARAMS and the preset", async () => {
+    const c = await resolve({ model: "gemma-2-2b" });
+    expect(c.model).toEqual({
+      name: "gemma-2-2b",
+      servedModel: "google/gemma-2-2b-it",
+      systemRole: false,
+      template: "gemma2",
+      known: true,
+    });
+    expect(c.search).toEqual({ ...DEFAULT_SEARCH_PARAMS, temperature: 0.7, topP: 0.95 });
+    expect(c.strategy).toBe("mcts");
+    expect(c.stage).toBe("all");
+    expect(c.seed).toBe(0);
+    expect(c.server.baseUrls).toEqual(["http://localhost:8000/v1"]);
+    expect(c.server.apiKeyEnv).toBe("OPENAI_API_KEY");
+    expect(c.server.retry.maxAttempts).toBeGreaterThan(1);
+    expect(c.run).toEqual({ concurrency: 16, maxFailures: 0.5, retryFailures: false });
+    expect(c.input.problems).toBe(problems);
+    expect(c.prompts.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it("takes the base URL from $OPENAI_BASE_URL when no flag gives one", async () => {
+    const c = await resolve({ model: "gemma-2-2b" }, {}, { OPENAI_BASE_URL: "http://gpu:9000/v1" });
+    expect(c.server.baseUrls).toEqual(["http://gpu:9000/v1"]);
+    const f = await resolve(
+      { model: "gemma-2-2b", server: { baseUrls: ["http://a:1/v1", "http://b:2/v1"] } },
+      {},
+      { OPENAI_BASE_URL: "http://gpu:9000/v1" },
+    );
+    expect(f.server.baseUrls).toEqual(["http://a:1/v1", "http://b:2/v1"]);
+  });
+
+  it("the preset's sampling beats the built-in defaults; --config beats the preset; flags beat --config", async () => {
+    const preset = await resolve({ model: "qwen2.5-14b" });
+    expect(preset.search.topP).toBe(0.8);
+    expect(preset.code.topP).toBe(0.8);
+    const file = await writeJson("layer.json", { search: { topP: 0.9, c: 0.3 }, run: { concurrency: 4 } });
+    const fromFile = await resolve({ model: "qwen2.5-14b" }, { configFile: file });
+    expect(fromFile.search.topP).toBe(0.9);
+    expect(fromFile.search.c).toBe(0.3);
+    expect(fromFile.run.concurrency).toBe(4);
+    const fromFlags = await resolve(
+      { model: "qwen2.5-14b", search: { c: 0.9, temperature: 0.2 }, code: { temperature: 0.2 } },
+      { configFile: file },
+    );
+    expect(fromFlags.search.c).toBe(0.9);
+    expect(fromFlags.search.temperature).toBe(0.2);
+    expect(fromFlags.code.temperature).toBe(0.2);
+    expect(fromFlags.search.topP).toBe(0.9);
+  });
+
+  it("uses any other model name as the served name, and --served-model overrides", async () => {
+    const adhoc = await resolve({ model: "my-org/coder-7b" });
+    expect(adhoc.model).toMatchObject({
+      name: "my-org/coder-7b",
+      servedModel: "my-org/coder-7b",
+      known: false,
+    });
+    const served = await resolve({ model: "gemma-2-2b", servedModel: "gemma2" });
+    expect(served.model.servedModel).toBe("gemma2");
+    expect(served.model.template).toBe("gemma2");
+  });
+
+  it("resolves paths in a --config file relative to that file", async () => {
+    const sub = path.join(tmp, "sub");
+    await fsp.mkdir(sub, { recursive: true });
+    await fsp.writeFile(path.join(sub, "mine.jsonl"), '{"question": "x"}\n');
+    const file = path.join(sub, "settings.json");
+    await fsp.writeFile(file, JSON.stringify({ model: "gemma-2-2b", input: { problems: "mine.jsonl" } }));
+    const { config } = await resolveGenerateConfig(
+      { out: path.join(tmp, "run"), settings: {}, configFile: file },
+      {},
+      NOW,
+    );
+    expect(config.input.problems).toBe(path.join(sub, "mine.jsonl"));
+  });
+
+  it("a run's config.json given as --config reproduces that run's settings", async () => {
+    const first = await resolve({ model: "llama-3.1-8b", search: { iterations: 7, branches: 2 }, seed: 5 });
+    const file = await writeJson("previous-config.json", first);
+    const again = await resolve({}, { configFile: file });
+    expect(diffResultFields(first, again)).toEqual([]);
+    expect(again.search.iterations).toBe(7);
+  });
+
+  it.each([
+    [{ colour: "red" }, /\(root\): Unrecognized key: "colour"/],
+    [{ search: { bogus: 1 } }, /search: Unrecognized key: "bogus"/],
+    [{ search: { c: -1 } }, /search\.c: Too small/],
+    [{ run: { concurrency: "many" } }, /run\.concurrency: Invalid input/],
+    [{ server: { baseUrls: ["ftp://x"] } }, /server\.baseUrls\.0/],
+  ])("rejects a config file %j with path: message", async (value, message) => {
+    const file = await writeJson("bad.json", value);
+    const err = await resolve({ model: "gemma-2-2b" }, { configFile: file }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toContain(file);
+    expect((err as ConfigError).message).toMatch(message);
+  });
+
+  it("rejects a config file that is not JSON", async () => {
+    const file = path.join(tmp, "broken.json");
+    await fsp.writeFile(file, "{ nope");
+    await expect(resolve({ model: "gemma-2-2b" }, { configFile: file })).rejects.toThrow(/invalid JSON/);
+  });
+
+  it("an out-of-range flag is a one-line usage error naming the flag", async () => {
+    const err = await resolve({ model: "gemma-2-2b", search: { alpha: 2 } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe("--alpha 2: too big: expected number to be <=1");
+  });
+});
+
+describe("which fields may change on resume", () => {
+  it("speed and selection fields do not count as differences; result fields do", async () => {
+    const base = await resolve({ model: "gemma-2-2b" });
+    const faster = await resolve({
+      model: "gemma-2-2b",
+      server: { baseUrls: ["http://other:1/v1"], maxRequests: 8, timeoutSec: 10, adaptive: false },
+      run: { concurrency: 2, maxFailures: 3 },
+      input: { problems, limit: 3, shard: { index: 1, count: 2 } },
+      stage: "plans",
+    });
+    expect(diffResultFields(base, faster)).toEqual([]);
+    const different = await resolve({ model: "llama-3.1-8b", search: { c: 0.9 }, seed: 3, strategy: "cot" });
+    expect(diffResultFields(base, different).map((d) => d.path)).toEqual([
+      "model.servedModel",
+      "model.systemRole",
+      "strategy",
+      "seed",
+      "search.c",
+    ]);
+  });
+
+  it("mergeLayers merges objects and skips undefined", () => {
+    expect(mergeLayers({ a: { b: 1, c: 2 }, d: [1] }, { a: { b: undefined, c: 3 }, d: [2] })).toEqual({
+      a: { b: 1, c: 3 },
+      d: [2],
+    });
+  });
+});
+
+describe("sra generate: bad flags exit 2 with one clear line (real CLI)", () => {
+  it.each([
+    [["--c", "-1"], /--c -1: too small/],
+    [["--branches", "0"], /--branches 0: too small/],
+    [["--alpha", "2"], /--alpha 2: too big/],
+    [["--temperature", "3"], /--temperature 3: too big/],
+    [["--base-url", "localhost:8000"], /--base-url localhost:8000: invalid URL/],
+    [["--shard", "0/4"], /numbered from 1/],
+    [["--shard", "3"], /i\/n/],
+    [["--max-failures", "1.5"], /--max-failures must be/],
+    [["--iterations", "ten"], /--iterations must be a whole number/],
+    [["--stage", "later"], /Allowed choices are plans, code, all/],
+  ])("%j", async (args, message) => {
+    const r = await runCli([
+      "generate",
+      "--model",
+      "gemma-2-2b",
+      "--problems",
+      problems,
+      "--out",
+      path.join(tmp, "never"),
+      ...args,
+    ]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("(run with --help"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    await expect(fsp.access(path.join(tmp, "never"))).rejects.toThrow();
+  });
+
+  it("--help states every flag's default", async () => {
+    const r = await runCli(["generate", "--help"]);
+    expect(r.code).toBe(0);
+    const flagLines = r.stdout.split("\n").filter((l) => /^\s+--/.test(l) && !/--help/.test(l));
+    // A flag's help may wrap; each flag's block must mention a default (or "required").
+    const blocks = r.stdout.split(/\n(?=\s+--)/).filter((b) => /^\s+--/.test(b) && !/^\s+-h, --help/.test(b));
+    expect(flagLines.length).toBeGreaterThan(30);
+    for (const b of blocks) expect(b, b).toMatch(/default|required/);
+  });
+});
