@@ -33,8 +33,12 @@ export class ConfigError extends SraError {
   readonly file: string | undefined;
   readonly issues: string[];
   constructor(issues: string[], file?: string, options?: { hint?: string }) {
+    // One issue: one line that names the file and the field (`cfg.json: search.c (--c): too small`);
+    // several: a heading, then one indented `path: message` line each.
     super(
-      `${file ? `${file}: ` : ""}invalid configuration\n${issues.map((i) => `  ${i}`).join("\n")}`,
+      issues.length === 1
+        ? `${file ? `${file}: ` : "invalid configuration: "}${issues[0]}`
+        : `${file ? `${file}: ` : ""}invalid configuration\n${issues.map((i) => `  ${i}`).join("\n")}`,
       options,
     );
     this.file = file;
@@ -74,7 +78,10 @@ export class InputErrors extends SraError {
   constructor(errors: InputError[], total: number, options?: { hint?: string }) {
     const shown = errors.map((e) => `  ${e.message}`).join("\n");
     const more = total > errors.length ? `\n  ... and ${total - errors.length} more` : "";
-    super(`${total} invalid input record${total === 1 ? "" : "s"}:\n${shown}${more}`, options);
+    // A single error is the whole message, so the first line printed names its file:line and field;
+    // several get a count first, then one indented `file:line (field): message` line each.
+    const only = total === 1 && errors.length === 1 ? errors[0] : undefined;
+    super(only ? only.message : `${total} invalid input records:\n${shown}${more}`, options);
     this.errors = errors;
     this.total = total;
   }
@@ -85,10 +92,18 @@ export class OutputError extends SraError {
   readonly exitCode = EXIT.failure;
 }
 
+/**
+ * What went wrong with an LLM call, for failure records: an HTTP error status, no reply in time, a
+ * broken connection, or a reply that arrived but is not a usable chat completion (not JSON, no choices).
+ */
+export type LlmFaultKind = "http" | "timeout" | "network" | "bad-reply";
+
 /** A failed call to the LLM server. `isRetryable` follows the status (408, 409, 429, 5xx) or a network fault. */
 export class LlmError extends SraError {
   readonly exitCode = EXIT.failure;
   readonly status: number | undefined;
+  /** What kind of fault (set by the OpenAI adapter); undefined when the creator did not say. */
+  readonly fault: LlmFaultKind | undefined;
   readonly isRetryable: boolean;
   /** Milliseconds the server asked us to wait (Retry-After / retry-after-ms), if it said. */
   readonly retryAfterMs: number | undefined;
@@ -100,12 +115,14 @@ export class LlmError extends SraError {
       isRetryable?: boolean;
       retryAfterMs?: number;
       endpoint?: string;
+      fault?: LlmFaultKind;
       cause?: unknown;
       hint?: string;
     } = {},
   ) {
     super(message, options);
     this.status = options.status;
+    this.fault = options.fault ?? (options.status === undefined ? undefined : "http");
     this.isRetryable = options.isRetryable ?? isRetryableStatus(options.status);
     this.retryAfterMs = options.retryAfterMs;
     this.endpoint = options.endpoint;

@@ -166,6 +166,8 @@ export const failureSchema = z.object({
   kind: z.string(),
   error: z.string(),
   attempts: z.number().int().nonnegative().optional(),
+  /** What to do about it (e.g. "raise --max-tokens"), when something can be said. */
+  hint: z.string().optional(),
 });
 export type Failure = z.infer<typeof failureSchema>;
 

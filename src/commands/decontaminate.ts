@@ -25,8 +25,8 @@ import {
 import { tokenize } from "../decontaminate/tokenize.js";
 import { InputError, InputErrors, UsageError } from "../errors.js";
 import { createReadProblemsStats, type ReadProblemsStats, readProblems } from "../problems/read-problems.js";
-import { writeFileAtomic } from "../util/jsonl.js";
 import { type Logger, silentLogger } from "../util/logger.js";
+import { removeStaleTempFiles } from "../util/output-dir.js";
 
 export const DECONTAMINATE_DEFAULTS = {
   ngram: 10,
@@ -198,6 +198,59 @@ export async function decontaminate(o: DecontaminateOptions): Promise<Decontamin
     });
   }
 
+  // The outputs are opened before the benchmarks are loaded and the index built (seconds), so an
+  // unwritable path fails first. Each goes to a temporary file, renamed into place only at the end;
+  // leftovers of a killed earlier run are swept first.
+  const targets = [o.output, o.removed, o.report].filter((f): f is string => f !== undefined);
+  for (const f of targets) await removeStaleTempFiles(path.dirname(path.resolve(f)), [path.basename(f)]);
+  const kept = await AtomicLineWriter.open(o.output);
+  const removed = o.removed ? await AtomicLineWriter.open(o.removed).catch(abortFirst(kept)) : undefined;
+  const reportOut = o.report
+    ? await AtomicLineWriter.open(o.report).catch(abortFirst(kept, removed))
+    : undefined;
+  try {
+    return await filterProblems(
+      o,
+      { kept, removed, reportOut },
+      { log, notify, out, n, threshold, denominator, top },
+    );
+  } catch (e) {
+    await kept.abort();
+    await removed?.abort();
+    await reportOut?.abort();
+    if (e instanceof InputErrors) log.debug({ total: e.total }, "input has invalid records");
+    throw e;
+  }
+}
+
+/** For a failed open: abort the writers already open, then rethrow. */
+function abortFirst(...writers: (AtomicLineWriter | undefined)[]) {
+  return async (e: unknown): Promise<never> => {
+    for (const w of writers) await w?.abort();
+    throw e;
+  };
+}
+
+/** Load the benchmarks, build the index, and stream the problems into the open writers. */
+async function filterProblems(
+  o: DecontaminateOptions,
+  writers: {
+    kept: AtomicLineWriter;
+    removed?: AtomicLineWriter | undefined;
+    reportOut?: AtomicLineWriter | undefined;
+  },
+  c: {
+    log: Logger;
+    notify: (m: string) => void;
+    out: { write(text: string): unknown };
+    n: number;
+    threshold: number;
+    denominator: Denominator;
+    top: number;
+  },
+): Promise<DecontaminateResult> {
+  const { kept, removed, reportOut } = writers;
+  const { log, notify, out, n, threshold, denominator, top } = c;
   const t0 = performance.now();
   const benchmarks = await loadAll(o, notify);
   const items: BenchmarkItem[] = benchmarks.flatMap((b) => b.extracted.items);
@@ -249,58 +302,55 @@ export async function decontaminate(o: DecontaminateOptions): Promise<Decontamin
     benchmarkOf,
   });
   const read = createReadProblemsStats();
-  const kept = await AtomicLineWriter.open(o.output);
-  const removed = o.removed ? await AtomicLineWriter.open(o.removed) : undefined;
-  try {
-    const problems = readProblems(
-      o.input,
-      {
-        questionField: o.questionField ?? DECONTAMINATE_DEFAULTS.questionField,
-        idField: o.idField ?? DECONTAMINATE_DEFAULTS.idField,
-        skipInvalid: o.skipInvalid ?? false,
-      },
-      read,
+  const problems = readProblems(
+    o.input,
+    {
+      questionField: o.questionField ?? DECONTAMINATE_DEFAULTS.questionField,
+      idField: o.idField ?? DECONTAMINATE_DEFAULTS.idField,
+      skipInvalid: o.skipInvalid ?? false,
+    },
+    read,
+  );
+  for await (const p of problems) {
+    const score = scoreMatch(
+      index.matchText(p.question),
+      index.itemGrams,
+      benchmarkOf,
+      benchmarks.length,
+      denominator,
     );
-    for await (const p of problems) {
-      const score = scoreMatch(
-        index.matchText(p.question),
-        index.itemGrams,
-        benchmarkOf,
-        benchmarks.length,
-        denominator,
+    const isRemoved = builder.add(p, score);
+    const text = p.text ?? JSON.stringify(p.record);
+    if (!isRemoved) {
+      await kept.writeLine(text);
+    } else if (removed && score.best) {
+      const item = items[score.best.item]!;
+      await removed.writeLine(
+        JSON.stringify({
+          id: p.id,
+          line: p.line,
+          overlap: roundOverlap(score.best.overlap),
+          benchmark: item.benchmark,
+          benchmarkId: item.id,
+          shared: score.best.shared,
+          problemGrams: score.grams,
+          benchmarkGrams: score.best.benchmarkGrams,
+          record: p.record,
+        }),
       );
-      const isRemoved = builder.add(p, score);
-      const text = p.text ?? JSON.stringify(p.record);
-      if (!isRemoved) {
-        await kept.writeLine(text);
-      } else if (removed && score.best) {
-        const item = items[score.best.item]!;
-        await removed.writeLine(
-          JSON.stringify({
-            id: p.id,
-            line: p.line,
-            overlap: roundOverlap(score.best.overlap),
-            benchmark: item.benchmark,
-            benchmarkId: item.id,
-            shared: score.best.shared,
-            problemGrams: score.grams,
-            benchmarkGrams: score.best.benchmarkGrams,
-            record: p.record,
-          }),
-        );
-      }
     }
-    const report = builder.build(o.input, read, tokenize);
-    await kept.commit();
-    await removed?.commit();
-    if (o.report) await writeFileAtomic(o.report, `${JSON.stringify(report, null, 2)}\n`);
-    log.debug({ ms: Math.round(performance.now() - t0), problems: read.problems }, "decontaminate done");
-    out.write(formatSummary(report, o, read));
-    return { report, read };
-  } catch (e) {
-    await kept.abort();
-    await removed?.abort();
-    if (e instanceof InputErrors) log.debug({ total: e.total }, "input has invalid records");
-    throw e;
   }
+  const report = builder.build(o.input, read, tokenize);
+  // Same bytes as before (pretty JSON and a final newline), through the same temp-and-rename writer.
+  await reportOut?.writeLine(JSON.stringify(report, null, 2));
+  // All written and synced first (a full disk fails here, replacing nothing), then renamed.
+  await kept.finish();
+  await removed?.finish();
+  await reportOut?.finish();
+  await kept.commit();
+  await removed?.commit();
+  await reportOut?.commit();
+  log.debug({ ms: Math.round(performance.now() - t0), problems: read.problems }, "decontaminate done");
+  out.write(formatSummary(report, o, read));
+  return { report, read };
 }

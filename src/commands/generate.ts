@@ -15,6 +15,7 @@ import * as path from "node:path";
 import {
   ConfigError,
   describeError,
+  InputError,
   InterruptedError,
   LlmError,
   ParseError,
@@ -46,7 +47,7 @@ import { installInterruptHandlers } from "../run/interrupt.js";
 import { runPool } from "../run/pool.js";
 import { ProgressReporter, type ProgressStream, progressMode } from "../run/progress.js";
 import { clearFailures, dropOrphanTrees, readResumeState, retriable, todoFor } from "../run/resume.js";
-import { fileExists, readRecords, runPath } from "../run/run-files.js";
+import { fileExists, RUN_FILES, readRecords, runPath } from "../run/run-files.js";
 import { formatShard, inShard } from "../run/shard.js";
 import {
   buildSummary,
@@ -71,6 +72,7 @@ import {
 } from "../types.js";
 import { JsonlAppender, writeFileAtomic } from "../util/jsonl.js";
 import { createLogger, type LogLevel } from "../util/logger.js";
+import { checkDirPath, makeDirectory, prepareOutputDir, removeStaleTempFiles } from "../util/output-dir.js";
 import { parseJson } from "../util/parse-json.js";
 import { createRng } from "../util/rng.js";
 import { VERSION } from "../version.js";
@@ -217,12 +219,41 @@ async function checkSavedConfig(dir: string, config: GenerateConfig): Promise<st
 export function failureKind(e: unknown): string {
   if (e instanceof ParseError) return e.kind;
   if (e instanceof LlmError) {
+    // The adapter says what went wrong; a malformed reply is not a network fault (the user would look
+    // at the wrong thing), so it gets its own kind.
+    if (e.fault === "timeout" || e.fault === "network" || e.fault === "bad-reply") return e.fault;
     if (e.status === undefined) return /timed? ?out|timeout/i.test(e.message) ? "timeout" : "network";
     if (e.status === 400 || e.status === 413) return "llm-request";
     return `llm-${e.status}`;
   }
   if (e instanceof SraError) return e.name.replace(/Error$/, "").toLowerCase() || "error";
   return "internal";
+}
+
+/**
+ * What to do about a failed problem, for its failure record: the error's own hint when it has one,
+ * else advice by kind. Every failure can be redone with --retry-failures once its cause is fixed.
+ */
+export function failureHint(kind: string, e: unknown): string {
+  if (e instanceof SraError && e.hint) return e.hint;
+  if (kind === "timeout") return "the server did not answer in time: lower --max-requests or raise --timeout";
+  if (kind === "network") return "the connection to the server failed: check that it is up and reachable";
+  if (kind === "bad-reply") {
+    return "the reply was not a chat completion: check that --base-url is an OpenAI-compatible /v1 endpoint, and the server's log";
+  }
+  if (kind === "llm-429") {
+    return 'the server kept rate limiting: lower --max-requests, or allow more retries ("server": {"retry": {"maxAttempts": N}} in --config)';
+  }
+  if (/^llm-5\d\d$/.test(kind)) return "the server failed: check its log (out of memory? restarting?)";
+  if (kind === "no-code") {
+    return /cut off/.test(describeError(e))
+      ? "the code was cut off: raise --max-tokens"
+      : "the model answered without a ```python block: check the implement prompt (--prompts-dir) and the model";
+  }
+  if (kind === "no-plan") {
+    return "the model proposed no usable step: check the propose prompt (--prompts-dir) and the model's chat template";
+  }
+  return "see generate.log for details";
 }
 
 interface Task {
@@ -250,6 +281,9 @@ export async function runGenerate(options: GenerateOptions, io: GenerateIo): Pro
   // A variable named on purpose (flag or --config) must be set; the default one may be unset (local server).
   const apiKey = readApiKey(config, io.env, config.server.apiKeyEnv !== "OPENAI_API_KEY");
 
+  // 0. --out must be able to be a directory (a path under a file fails here, not as a bare ENOTDIR).
+  await checkDirPath(dir, "--out");
+
   // 1. The saved config must agree on everything that changes results.
   const savedCreatedAt = await checkSavedConfig(dir, config);
   if (savedCreatedAt) config.createdAt = savedCreatedAt;
@@ -275,6 +309,7 @@ export async function runGenerate(options: GenerateOptions, io: GenerateIo): Pro
     questionField: config.input.questionField,
     ...(config.input.idField ? { idField: config.input.idField } : {}),
     skipInvalid: config.input.skipInvalid,
+    ...(config.input.maxQuestionChars === null ? {} : { maxQuestionChars: config.input.maxQuestionChars }),
   };
   let index = 0;
   for await (const problem of readProblems(config.input.problems, readOptions, readStats)) {
@@ -294,26 +329,54 @@ export async function runGenerate(options: GenerateOptions, io: GenerateIo): Pro
   selection.inFile = readStats.problems;
   selection.invalidSkipped = readStats.invalid;
   selection.duplicatesSkipped = readStats.duplicates ?? 0;
+  // An empty file is almost always an earlier step that failed (a truncated download, a filter that
+  // dropped everything); a run that quietly does nothing would hide it.
+  if (readStats.lines - readStats.blank === 0) {
+    throw new InputError(
+      "no problems: the file is empty",
+      { file: config.input.problems },
+      {
+        hint: "check the step that wrote it; a problems file has one JSON object per line",
+      },
+    );
+  }
+
+  // 3b. The run directory takes a write (read-only, /proc, a full disk): fail before any server call.
+  //     Temporary files of a killed earlier run (atomic writes never renamed) are swept.
+  const { created: createdDir } = await prepareOutputDir(dir, "--out");
+  await removeStaleTempFiles(dir, Object.values(RUN_FILES));
 
   // 4. The server(s), before the first problem: unreachable, 401, model not served -> exit 1 now.
   const timeoutMs = Math.round(config.server.timeoutSec * 1000);
   const warnings: string[] = [];
   if (selection.todo > 0) {
-    for (const baseUrl of config.server.baseUrls) {
-      const check = await checkServer({
-        baseUrl,
-        apiKey,
-        model: config.model.servedModel,
-        timeoutMs: Math.min(timeoutMs, 30_000),
-      });
-      if (check.warning) warnings.push(check.warning);
+    try {
+      for (const baseUrl of config.server.baseUrls) {
+        const check = await checkServer({
+          baseUrl,
+          apiKey,
+          model: config.model.servedModel,
+          timeoutMs: Math.min(timeoutMs, 30_000),
+        });
+        if (check.warning) warnings.push(check.warning);
+      }
+    } catch (e) {
+      // Nothing was run: leave no empty run directory behind (only one we created just now).
+      if (createdDir) await fsp.rmdir(dir).catch(() => undefined);
+      throw e;
     }
   }
 
   // 5. The run directory: config.json (atomic), repairs, appenders, log.
-  await fsp.mkdir(dir, { recursive: true });
+  await makeDirectory(dir);
   await writeFileAtomic(runPath(dir, "config"), `${JSON.stringify(config, null, 2)}\n`);
-  const logger = createLogger({ level: options.logLevel ?? "info", file: runPath(dir, "log") });
+  const logger = createLogger({
+    level: options.logLevel ?? "info",
+    file: runPath(dir, "log"),
+    // Belt and braces: the key is never put in a log object, and any text that still carries it
+    // (a server error echoing the Authorization header) is censored on its way to the file.
+    secrets: apiKey === PLACEHOLDER_KEY ? [] : [apiKey],
+  });
   const clearedFailures = config.run.retryFailures
     ? await clearFailures(dir, (f) => selected.has(f.id) && retriable(f.stage, stage))
     : 0;
@@ -460,6 +523,7 @@ export async function runGenerate(options: GenerateOptions, io: GenerateIo): Pro
             ? { attempts: (e as { attempts: number }).attempts }
             : {}),
         };
+        failure.hint = failureHint(failure.kind, e);
         await appenders.failures.append(failure);
         counters.failed++;
         bump(counters.failuresByKind, failure.kind);
@@ -600,12 +664,20 @@ export async function runGenerate(options: GenerateOptions, io: GenerateIo): Pro
     totals,
     llm: stack?.stats() ?? null,
   });
-  await writeFileAtomic(runPath(dir, "summary"), `${JSON.stringify(summary, null, 2)}\n`);
+  // A summary that cannot be written (the disk that stopped the run is still full) must not hide
+  // why the run stopped, nor keep the summary from the terminal.
+  let summaryError: unknown;
+  try {
+    await writeFileAtomic(runPath(dir, "summary"), `${JSON.stringify(summary, null, 2)}\n`);
+  } catch (e) {
+    summaryError = e;
+  }
   logger.info({ summary }, "generate: end");
   stderr.write(`${formatSummary(summary)}\n`);
   logger.flush?.();
 
   if (runError !== undefined) throw runError;
+  if (summaryError !== undefined) throw summaryError;
   if (stopped.cause === "interrupted") {
     throw new InterruptedError(`interrupted: ${counters.done} problems finished in this run and kept`, {
       hint: "rerun the same command to resume",

@@ -17,6 +17,7 @@ import { diffResultFields, formatDifference } from "../run/config.js";
 import { fileExists, lineId, RUN_FILES, runPath } from "../run/run-files.js";
 import { failureSchema, sampleSchema } from "../types.js";
 import { readLines } from "../util/jsonl.js";
+import { makeDirectory } from "../util/output-dir.js";
 import { parseJson } from "../util/parse-json.js";
 
 export interface MergeOptions {
@@ -154,7 +155,7 @@ export async function runMerge(options: MergeOptions, io: MergeIo): Promise<Merg
 
   const tmp = path.join(path.dirname(out), `.${path.basename(out)}.merge-${process.pid}.tmp`);
   await fsp.rm(tmp, { recursive: true, force: true });
-  await fsp.mkdir(tmp, { recursive: true });
+  await makeDirectory(tmp);
   const report: MergeReport = {
     version: 1,
     out,
@@ -256,7 +257,7 @@ export async function runMerge(options: MergeOptions, io: MergeIo): Promise<Merg
     await fsp.writeFile(path.join(tmp, "merge-report.json"), `${JSON.stringify(report, null, 2)}\n`);
     // Into place: --out is absent or an empty directory (checked above).
     if (await fileExists(out)) await fsp.rmdir(out);
-    await fsp.mkdir(path.dirname(out), { recursive: true });
+    await makeDirectory(path.dirname(out));
     await fsp.rename(tmp, out);
   } catch (e) {
     await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);

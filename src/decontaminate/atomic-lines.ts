@@ -7,6 +7,8 @@ import { randomBytes } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { OutputError } from "../errors.js";
+import { isSpecialFile } from "../util/jsonl.js";
+import { hintForWriteError, makeDirectory } from "../util/output-dir.js";
 
 const FLUSH_AT = 1 << 20;
 
@@ -14,26 +16,43 @@ export class AtomicLineWriter {
   private buffer: string[] = [];
   private buffered = 0;
   private done = false;
+  /** Flushed, synced and closed; only the rename is left. */
+  private finished = false;
   lines = 0;
 
   private constructor(
     readonly file: string,
     private readonly tmp: string,
     private readonly handle: fsp.FileHandle,
+    /** A device or FIFO target (`-o /dev/stdout`): written in place, never renamed over. */
+    private readonly inPlace = false,
   ) {}
 
   static async open(file: string): Promise<AtomicLineWriter> {
+    if (await isSpecialFile(file)) {
+      try {
+        return new AtomicLineWriter(file, file, await fsp.open(file, "w"), true);
+      } catch (e) {
+        throw new OutputError(`cannot write ${file}: ${(e as Error).message}`, {
+          cause: e,
+          hint: hintForWriteError(e),
+        });
+      }
+    }
     const dir = path.dirname(file);
     const tmp = path.join(
       dir,
       `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`,
     );
     try {
-      await fsp.mkdir(dir, { recursive: true });
+      await makeDirectory(dir);
       const handle = await fsp.open(tmp, "w");
       return new AtomicLineWriter(file, tmp, handle);
     } catch (e) {
-      throw new OutputError(`cannot write ${file}: ${(e as Error).message}`, { cause: e });
+      throw new OutputError(`cannot write ${file}: ${(e as Error).message}`, {
+        cause: e,
+        hint: hintForWriteError(e),
+      });
     }
   }
 
@@ -53,22 +72,47 @@ export class AtomicLineWriter {
     try {
       await this.handle.write(data);
     } catch (e) {
-      throw new OutputError(`cannot write ${this.file}: ${(e as Error).message}`, { cause: e });
+      throw new OutputError(`cannot write ${this.file}: ${(e as Error).message}`, {
+        cause: e,
+        hint: hintForWriteError(e),
+      });
+    }
+  }
+
+  /**
+   * Write out the rest and sync, without renaming: where a full disk shows. A caller with several
+   * outputs finishes them all before committing any, so a failure leaves none of them replaced.
+   */
+  async finish(): Promise<void> {
+    if (this.finished || this.done) return;
+    try {
+      await this.flush();
+      // fsync of a pipe or a terminal fails (EINVAL) and means nothing there.
+      if (!this.inPlace) await this.handle.sync();
+      await this.handle.close();
+      this.finished = true;
+    } catch (e) {
+      await this.abort();
+      if (e instanceof OutputError) throw e;
+      throw new OutputError(`cannot write ${this.file}: ${(e as Error).message}`, {
+        cause: e,
+        hint: hintForWriteError(e),
+      });
     }
   }
 
   async commit(): Promise<void> {
     if (this.done) return;
+    await this.finish();
     try {
-      await this.flush();
-      await this.handle.sync();
-      await this.handle.close();
       this.done = true;
-      await fsp.rename(this.tmp, this.file);
+      if (!this.inPlace) await fsp.rename(this.tmp, this.file);
     } catch (e) {
       await this.abort();
-      if (e instanceof OutputError) throw e;
-      throw new OutputError(`cannot write ${this.file}: ${(e as Error).message}`, { cause: e });
+      throw new OutputError(`cannot write ${this.file}: ${(e as Error).message}`, {
+        cause: e,
+        hint: hintForWriteError(e),
+      });
     }
   }
 
@@ -76,8 +120,9 @@ export class AtomicLineWriter {
   async abort(): Promise<void> {
     if (!this.done) {
       this.done = true;
-      await this.handle.close().catch(() => undefined);
+      if (!this.finished) await this.handle.close().catch(() => undefined);
     }
-    await fsp.rm(this.tmp, { force: true }).catch(() => undefined);
+    // In place, the target is the device itself: never delete it.
+    if (!this.inPlace) await fsp.rm(this.tmp, { force: true }).catch(() => undefined);
   }
 }

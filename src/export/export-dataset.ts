@@ -3,11 +3,12 @@
  * stream, turns each record into a training pair (pure, in content.ts), formats it (pure, formats/),
  * and writes every file through writer.ts. The same input, options and seed give the same bytes.
  */
-import { readFile, stat } from "node:fs/promises";
+import { readFile, rmdir } from "node:fs/promises";
 import * as path from "node:path";
-import { InputError, OutputError, UsageError } from "../errors.js";
+import { InputError, UsageError } from "../errors.js";
 import { defaultPresetsFile, loadPresets } from "../llm/presets.js";
 import type { Sample } from "../types.js";
+import { prepareOutputDir } from "../util/output-dir.js";
 import { parseJson } from "../util/parse-json.js";
 import { createRng } from "../util/rng.js";
 import { type BaseModelChoice, chooseBaseModel } from "./base-model.js";
@@ -176,13 +177,15 @@ async function readExistingDatasetInfo(file: string): Promise<unknown> {
   return parsed.value;
 }
 
+/**
+ * Create --out and prove it takes a write before anything is formatted: a path under a file, a
+ * read-only file system or a full disk is an OutputError naming --out (not a bare ENOTDIR).
+ */
 async function ensureOutDir(out: string): Promise<void> {
-  try {
-    const info = await stat(out);
-    if (!info.isDirectory()) throw new OutputError(`--out ${out} exists and is not a directory`);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-  }
+  const { created } = await prepareOutputDir(out, "--out");
+  // No trace until there is something to write: a failure further on leaves no empty directory
+  // (the writes create it again).
+  if (created) await rmdir(out).catch(() => undefined);
 }
 
 function slug(text: string): string {

@@ -147,6 +147,7 @@ export function toLlmError(e: unknown, ctx: ErrorContext): LlmError {
     new LlmError(`${endpoint}: no complete reply within ${options.timeoutMs} ms (timed out)`, {
       isRetryable: true,
       endpoint,
+      fault: "timeout",
       cause: e,
       hint: "the server may be overloaded: lower --max-requests, or allow a longer request timeout",
     });
@@ -159,6 +160,7 @@ export function toLlmError(e: unknown, ctx: ErrorContext): LlmError {
     return new LlmError(redactSecret(`${endpoint}: connection failed: ${describeNetworkCause(e)}`, key), {
       isRetryable: true,
       endpoint,
+      fault: "network",
       cause: e,
     });
   }
@@ -183,7 +185,7 @@ export function toLlmError(e: unknown, ctx: ErrorContext): LlmError {
   if (e instanceof SyntaxError) {
     return new LlmError(
       redactSecret(`${endpoint}: the reply is not valid JSON (${truncate(e.message, 120)})`, key),
-      { isRetryable: true, endpoint, cause: e },
+      { isRetryable: true, endpoint, fault: "bad-reply", cause: e },
     );
   }
   if (e instanceof Error) {
@@ -196,6 +198,7 @@ export function toLlmError(e: unknown, ctx: ErrorContext): LlmError {
     return new LlmError(redactSecret(`${endpoint}: ${describeNetworkCause(e)}`, key), {
       isRetryable: networkish,
       endpoint,
+      ...(networkish ? { fault: "network" as const } : {}),
       cause: e,
     });
   }
@@ -227,7 +230,11 @@ export function toCompletionResult(
       typeof reply === "string"
         ? `a non-JSON reply: ${JSON.stringify(truncate(reply, 120))}`
         : "a reply with no choices";
-    throw new LlmError(`${endpoint}: the server sent ${what}`, { isRetryable: true, endpoint });
+    throw new LlmError(`${endpoint}: the server sent ${what}`, {
+      isRetryable: true,
+      endpoint,
+      fault: "bad-reply",
+    });
   }
   const content = choice.message?.content;
   const text = typeof content === "string" ? content : "";

@@ -101,6 +101,7 @@ export class LlmRetriesExhaustedError extends LlmError {
       isRetryable: last.isRetryable,
       retryAfterMs: last.retryAfterMs,
       endpoint: last.endpoint,
+      ...(last.fault ? { fault: last.fault } : {}),
       cause: last,
       hint: last.hint,
     });

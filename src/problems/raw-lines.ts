@@ -6,6 +6,7 @@
  */
 import { once } from "node:events";
 import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { InputError } from "../errors.js";
 
 export interface RawLine {
@@ -22,6 +23,12 @@ const CR = 0x0d;
 
 /** Open a file for streaming, turning "not found" and friends into an InputError that names it. */
 export async function openInput(file: string): Promise<ReturnType<typeof createReadStream>> {
+  // open(2) succeeds on a directory on Linux; only the first read fails (a bare EISDIR): ask first.
+  const isDirectory = await stat(file).then(
+    (s) => s.isDirectory(),
+    () => false, // missing or unreadable: the open below says which
+  );
+  if (isDirectory) throw new InputError("is a directory, not a file", { file });
   const stream = createReadStream(file, { highWaterMark: 1 << 20 });
   try {
     await once(stream, "open");

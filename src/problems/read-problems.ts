@@ -37,6 +37,12 @@ export interface ReadProblemsOptions {
    * the same explicit id are always an error: they claim one identity for two records.
    */
   duplicateQuestions?: "skip" | "error";
+  /**
+   * A question longer than this (in characters) is a bad record. Unlimited when absent: decontamination
+   * can read anything, while `generate` sets a limit, since a question that cannot fit a model's
+   * context would only fail every call of its search (or, megabytes long, flood the server).
+   */
+  maxQuestionChars?: number;
 }
 
 export interface ReadProblemsStats {
@@ -121,7 +127,7 @@ export function toProblem(
   value: unknown,
   where: Where,
   text: string,
-  options: { questionField: string; idField: string },
+  options: { questionField: string; idField: string; maxQuestionChars?: number },
 ): Problem | InputError {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return new InputError(`expected a JSON object, got ${describeType(value)}`, locate(where));
@@ -145,6 +151,15 @@ export function toProblem(
     );
   }
   if (q.trim() === "") return new InputError("empty question", locate(where, options.questionField));
+  if (options.maxQuestionChars !== undefined && q.length > options.maxQuestionChars) {
+    return new InputError(
+      `question is ${q.length} characters long, over the limit of ${options.maxQuestionChars}`,
+      locate(where, options.questionField),
+      {
+        hint: 'shorten it, or raise "input": {"maxQuestionChars": N} in --config (null: no limit)',
+      },
+    );
+  }
   const rawId = record[options.idField];
   let id: string;
   if (rawId === undefined || rawId === null) {
@@ -272,7 +287,18 @@ async function* readLineEntries(
     const parsed = parseJson(text);
     if (!parsed.ok) {
       const torn = terminated ? "" : " (the last line has no newline: the file looks truncated)";
-      yield new InputError(`invalid JSON${torn}: ${parsed.error}`, { file, line });
+      // A lone "{" opening the file: one pretty-printed object (or `json.dump(..., indent=2)` per
+      // record), which JSON Lines cannot be. Say so, rather than only listing every line as bad.
+      const spread = text.trim() === "{" && stats.lines - stats.blank === 1;
+      yield new InputError(
+        `invalid JSON${torn}: ${parsed.error}`,
+        { file, line },
+        spread
+          ? {
+              hint: `this looks like JSON spread over several lines; JSON Lines needs one object per line: jq -c . ${file} > problems.jsonl`,
+            }
+          : {},
+      );
       continue;
     }
     yield { where: { file, line, element: undefined }, value: parsed.value, text, hasReplacement };
@@ -308,7 +334,11 @@ export async function* readProblems(
       fail(entry);
       continue;
     }
-    const problem = toProblem(entry.value, entry.where, entry.text, { questionField, idField });
+    const problem = toProblem(entry.value, entry.where, entry.text, {
+      questionField,
+      idField,
+      ...(options.maxQuestionChars === undefined ? {} : { maxQuestionChars: options.maxQuestionChars }),
+    });
     if (problem instanceof InputError) {
       fail(problem);
       continue;
@@ -340,8 +370,14 @@ export async function* readProblems(
     if (skipInvalid || stats.invalid === 0) yield problem;
   }
   if (!skipInvalid && stats.invalid > 0) {
+    // The first error's own advice (e.g. "pass --question-field content") beats the generic one.
+    const own = stats.errors[0]?.hint;
     throw new InputErrors(stats.errors, stats.invalid, {
-      hint: "fix these records, or pass --skip-invalid to skip them (they are counted and reported)",
+      hint:
+        own ??
+        (stats.invalid === 1
+          ? "fix this record, or pass --skip-invalid to skip it (skipped records are counted and reported)"
+          : "fix these records, or pass --skip-invalid to skip them (they are counted and reported)"),
     });
   }
 }

@@ -63,6 +63,12 @@ const inputSectionSchema = z
     skipInvalid: z.boolean(),
     /** The first N problems of the file (before sharding). */
     limit: z.number().int().min(1).nullable(),
+    /**
+     * Longer questions are invalid records (null: no limit). 100,000 characters is about 25k tokens,
+     * 40x the longest LeetCode statement of the paper's data; a question past any model's context
+     * would only fail every call of its search.
+     */
+    maxQuestionChars: z.number().int().min(1).nullable(),
     shard: shardSchema.nullable(),
   })
   .strict();
@@ -316,7 +322,12 @@ export async function readSettingsFile(file: string, schema: z.ZodType): Promise
     );
   }
   const json = parseJson(text);
-  if (!json.ok) throw new ConfigError([`invalid JSON: ${json.error}`], file);
+  if (!json.ok) {
+    // Name the line, as for problem files (JSON.parse only says "at position N").
+    const pos = /position (\d+)/.exec(json.error);
+    const line = pos ? text.slice(0, Number(pos[1])).split("\n").length : undefined;
+    throw new ConfigError([`invalid JSON: ${json.error}`], line === undefined ? file : `${file}:${line}`);
+  }
   const parsed = schema.safeParse(json.value);
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error as z.ZodError, {}), file);
   return parsed.data as Settings;

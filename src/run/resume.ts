@@ -8,6 +8,8 @@
  *    next start, since its problem will be searched again and would otherwise appear twice;
  *  - a plan without a sample: its code stage runs on the next start, the plan is not searched again.
  */
+import { stat } from "node:fs/promises";
+import { InputError } from "../errors.js";
 import { type Failure, failureSchema, type Stage } from "../types.js";
 import { repairTornTail, writeFileAtomic } from "../util/jsonl.js";
 import { fileExists, filterJsonlFile, readIds, readRecords, runPath } from "./run-files.js";
@@ -24,7 +26,20 @@ export interface ResumeState {
  * without its newline was never finished, even when it happens to parse.
  */
 export async function readResumeState(dir: string): Promise<ResumeState> {
-  for (const f of ["samples", "plans", "trees", "failures"] as const) await repairTornTail(runPath(dir, f));
+  for (const f of ["samples", "plans", "trees", "failures"] as const) {
+    // A device or FIFO in place of a run file (a symlink to /dev/zero...) would be read forever.
+    const st = await stat(runPath(dir, f)).catch(() => undefined);
+    if (st && !st.isFile()) {
+      throw new InputError(
+        "not a regular file",
+        { file: runPath(dir, f) },
+        {
+          hint: "a run file must be a plain file: remove it, or write to a new --out directory",
+        },
+      );
+    }
+    await repairTornTail(runPath(dir, f));
+  }
   const [sampleIds, planIds] = await Promise.all([
     readIds(runPath(dir, "samples")),
     readIds(runPath(dir, "plans")),

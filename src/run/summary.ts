@@ -231,7 +231,10 @@ export function formatSummary(s: RunSummary): string {
   }
   const kinds = Object.entries(t.failuresByKind);
   if (kinds.length > 0) {
-    lines.push(`  failures: ${kinds.map(([k, n]) => `${k} ${n}`).join(", ")} (see failures.jsonl)`);
+    // Say what to do about them, not only that they exist.
+    lines.push(
+      `  failures: ${kinds.map(([k, n]) => `${k} ${n}`).join(", ")} (see failures.jsonl; once the cause is fixed, rerun with --retry-failures)`,
+    );
   }
   lines.push(
     `  run dir ${s.runDir}: ${s.totals.samples} samples, ${s.totals.plans} plans, ${s.totals.failures} failures`,

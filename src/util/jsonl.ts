@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { createInterface } from "node:readline";
 import type { z } from "zod";
 import { InputError, OutputError } from "../errors.js";
+import { hintForWriteError, makeDirectory } from "./output-dir.js";
 import { parseJson } from "./parse-json.js";
 
 /** If the file does not end with a newline, cut it back to the last one. Returns the bytes removed. */
@@ -60,30 +61,52 @@ export class JsonlAppender {
     readonly file: string,
     private readonly handle: fsp.FileHandle,
     private readonly durable: boolean,
+    /** Bytes of whole lines in the file: where a failed append is cut back to. */
+    private size: number,
   ) {}
 
   static async open(file: string, options: { durable?: boolean } = {}): Promise<JsonlAppender> {
-    await fsp.mkdir(path.dirname(file), { recursive: true });
+    await makeDirectory(path.dirname(file));
     await repairTornTail(file);
     let handle: fsp.FileHandle;
     try {
       handle = await fsp.open(file, "a");
     } catch (e) {
-      throw new OutputError(`cannot open ${file} for appending: ${(e as Error).message}`, { cause: e });
+      throw new OutputError(`cannot open ${file} for appending: ${(e as Error).message}`, {
+        cause: e,
+        hint: hintForWriteError(e),
+      });
     }
-    return new JsonlAppender(file, handle, options.durable ?? false);
+    const { size } = await handle.stat();
+    return new JsonlAppender(file, handle, options.durable ?? false, size);
   }
 
   /** Append one record; resolves when the line is written (and synced, if durable). */
   append(record: unknown): Promise<void> {
     if (this.closed) return Promise.reject(new OutputError(`${this.file} is closed`));
-    const line = `${JSON.stringify(record)}\n`;
+    const line = Buffer.from(`${JSON.stringify(record)}\n`, "utf8");
     const run = async (): Promise<void> => {
       try {
-        await this.handle.write(line);
+        // One write(2): on a full disk the kernel takes what fits and says how much (a short write).
+        const { bytesWritten } = await this.handle.write(line);
+        if (bytesWritten !== line.length) {
+          throw Object.assign(
+            new Error(
+              `ENOSPC: no space left on device (only ${bytesWritten} of ${line.length} bytes written)`,
+            ),
+            { code: "ENOSPC" },
+          );
+        }
+        this.size += line.length;
         if (this.durable) await this.handle.datasync();
       } catch (e) {
-        throw new OutputError(`cannot write to ${this.file}: ${(e as Error).message}`, { cause: e });
+        // Cut a line written in part back off: the file stays whole lines, and an append that
+        // succeeds later (space freed meanwhile) does not glue a record onto a fragment.
+        await this.handle.truncate(this.size).catch(() => undefined);
+        throw new OutputError(`cannot write to ${this.file}: ${(e as Error).message}`, {
+          cause: e,
+          hint: hintForWriteError(e),
+        });
       }
     };
     const p = this.chain.then(run);
@@ -160,12 +183,41 @@ export async function* readLines(
   if (pending !== undefined) yield { line: n, text: pending, last: true };
 }
 
-/** Write a whole file atomically: a temporary file in the same directory, fsync, rename. */
+/**
+ * Whether `file` exists and is something other than a regular file or a directory: a device
+ * (/dev/stdout, /dev/null) or a FIFO. Such a target is written in place: renaming a temporary file
+ * over it would replace the device node itself (as root, for everyone), and "atomic" means nothing
+ * for a pipe anyway.
+ */
+export async function isSpecialFile(file: string): Promise<boolean> {
+  try {
+    const st = await fsp.stat(file);
+    return !st.isFile() && !st.isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Write a whole file atomically: a temporary file in the same directory, fsync, rename. A device or
+ * FIFO target (see isSpecialFile) is written in place instead.
+ */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  if (await isSpecialFile(file)) {
+    try {
+      await fsp.writeFile(file, data);
+    } catch (e) {
+      throw new OutputError(`cannot write ${file}: ${(e as Error).message}`, {
+        cause: e,
+        hint: hintForWriteError(e),
+      });
+    }
+    return;
+  }
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   try {
-    await fsp.mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     const handle = await fsp.open(tmp, "w");
     try {
       await handle.writeFile(data);
@@ -176,6 +228,9 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await fsp.rename(tmp, file);
   } catch (e) {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
-    throw new OutputError(`cannot write ${file}: ${(e as Error).message}`, { cause: e });
+    throw new OutputError(`cannot write ${file}: ${(e as Error).message}`, {
+      cause: e,
+      hint: hintForWriteError(e),
+    });
   }
 }

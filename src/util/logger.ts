@@ -21,17 +21,43 @@ const REDACT = [
   "req.headers.authorization",
 ];
 
-/** A logger to a file (created, appended to) or to stderr when no file is given. */
-export function createLogger(options: { level: LogLevel; file?: string; name?: string }): Logger {
+/** Every occurrence of each secret (4+ characters, JSON-escaped as it appears in a line) censored. */
+export function censorSecrets(line: string, secrets: readonly string[]): string {
+  let out = line;
+  for (const secret of secrets) {
+    if (secret.length < 4) continue;
+    // In a JSON line the secret appears escaped (quotes, backslashes, control characters).
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    out = out.split(escaped).join("[redacted]");
+    if (escaped !== secret) out = out.split(secret).join("[redacted]");
+  }
+  return out;
+}
+
+/**
+ * A logger to a file (created, appended to) or to stderr when no file is given. Fields named like
+ * secrets (authorization headers, apiKey) are redacted by path; `secrets` are also censored by value,
+ * wherever they appear in a line (e.g. in an error message that quotes a header).
+ */
+export function createLogger(options: {
+  level: LogLevel;
+  file?: string;
+  name?: string;
+  secrets?: readonly string[];
+}): Logger {
   const dest = options.file
     ? destination({ dest: options.file, mkdir: true, append: true, sync: true })
     : destination({ dest: 2, sync: true });
+  const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
   return pino(
     {
       level: options.level,
       name: options.name ?? "sra",
       redact: { paths: REDACT, censor: "[redacted]" },
       base: { pid: process.pid },
+      ...(secrets.length > 0
+        ? { hooks: { streamWrite: (line: string) => censorSecrets(line, secrets) } }
+        : {}),
     },
     dest,
   );

@@ -1,0 +1,296 @@
+/**
+ * Crash safety of `sra export` and `sra decontaminate`: SIGKILL at random moments (seeded; half of
+ * them timed to the moment a temporary output file appears, i.e. mid-write) while they replace the
+ * outputs of an earlier run. A reader must see, for every output file, the old file or the complete
+ * new one, never half a file; the next run sweeps the temporary files the kill left behind.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeDirectory, tempFilePid } from "../src/util/output-dir.js";
+import { createRng } from "../src/util/rng.js";
+import { CLI, runCli } from "./support/cli.js";
+import { sleep, tempFilesIn } from "./support/faults.js";
+import { makeConfig, makeSample, writeRunFixture } from "./support/run-fixture.js";
+
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = await fsp.mkdtemp(path.join(os.tmpdir(), "sra-crash-outputs-"));
+});
+afterAll(async () => {
+  await fsp.rm(tmp, { recursive: true, force: true });
+});
+
+function readOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the temporary file of output `file` (`.<name>.<pid>...tmp` beside it) exists. */
+function hasTempFileOf(file: string): boolean {
+  try {
+    const prefix = `.${path.basename(file)}.`;
+    return readdirSync(path.dirname(file)).some((f) => f.startsWith(prefix) && f.endsWith(".tmp"));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Spawn the CLI and SIGKILL it `delayMs` after `trigger` first holds (polled every millisecond; no
+ * trigger: after process start). Returns whether it was killed (not finished first) and triggered.
+ */
+async function spawnAndKill(
+  args: string[],
+  o: { trigger?: () => boolean; delayMs: number },
+): Promise<{ killed: boolean; triggered: boolean }> {
+  const child: ChildProcess = spawn(process.execPath, [CLI, ...args], { stdio: "ignore" });
+  let done = false;
+  const exited = new Promise<void>((resolve) =>
+    child.on("exit", () => {
+      done = true;
+      resolve();
+    }),
+  );
+  let triggered = o.trigger === undefined;
+  while (!done && !triggered) {
+    triggered = o.trigger?.() ?? true;
+    if (!triggered) await sleep(1);
+  }
+  if (!done) await Promise.race([sleep(o.delayMs), exited]);
+  const killed = !done;
+  if (killed) child.kill("SIGKILL");
+  await exited;
+  return { killed, triggered };
+}
+
+/** Whether `file` now differs in size from `size` (it was renamed into place). */
+function sizeChanged(file: string, size: number): boolean {
+  const text = readOrNull(file);
+  return text !== null && text.length !== size;
+}
+
+/** For every file: what a reader saw after the kill is the old content or the final one. */
+function expectOldOrNew(
+  files: readonly string[],
+  old: Map<string, string | null>,
+  after: Map<string, string | null>,
+) {
+  for (const f of files) {
+    const seen = after.get(f) ?? null;
+    const final = readOrNull(f);
+    expect(final, `${f} exists after the rerun`).not.toBeNull();
+    const isOld = seen === old.get(f);
+    const isNew = seen === final;
+    expect(
+      isOld || isNew,
+      `${path.basename(f)}: ${seen === null ? "absent" : `${seen.length} bytes`}, neither old nor new`,
+    ).toBe(true);
+  }
+}
+
+/** Problems of the big decontaminate input (a multiple of 2500). */
+const PROBLEMS = 20_000;
+const snapshot = (files: readonly string[]) => new Map(files.map((f) => [f, readOrNull(f)]));
+/** Where each seed's kill falls: any moment, mid-write of the big output, or just after its rename. */
+const MODES = [
+  [1, "any"],
+  [2, "mid-write"],
+  [3, "after-rename"],
+] as const;
+
+describe("sra export: SIGKILL mid-write", () => {
+  let small: string;
+  let big: string;
+  let fullMs: number;
+
+  beforeAll(async () => {
+    const sample = (i: number) =>
+      makeSample({
+        id: `s-${i}`,
+        question: `Question ${i}: ${"return the sum of a list of integers. ".repeat(8)}`,
+      });
+    small = await writeRunFixture(path.join(tmp, "small-run"), {
+      config: makeConfig(),
+      samples: Array.from({ length: 20 }, (_, i) => sample(i)),
+    });
+    big = await writeRunFixture(path.join(tmp, "big-run"), {
+      config: makeConfig(),
+      samples: Array.from({ length: 6_000 }, (_, i) => sample(i)),
+    });
+    const t0 = Date.now();
+    const r = await runCli([
+      "export",
+      "--format",
+      "llamafactory",
+      "--input",
+      big,
+      "--out",
+      path.join(tmp, "exp-timing"),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    fullMs = Date.now() - t0;
+  }, 60_000);
+
+  it.each(MODES)(
+    "seed %i, kill %s: every file is the old one or the complete new one",
+    async (seed, mode) => {
+      const rng = createRng(seed);
+      const out = path.join(tmp, `exp-${seed}`);
+      const args = (input: string) => ["export", "--format", "llamafactory", "--input", input, "--out", out];
+      const files = ["sra_mcts.json", "sra_mcts_lora_sft.yaml", "dataset_info.json"].map((f) =>
+        path.join(out, f),
+      );
+      expect((await runCli(args(small))).code).toBe(0);
+      const old = snapshot(files);
+      const oldSize = old.get(files[0]!)?.length ?? 0;
+      const trigger =
+        mode === "mid-write"
+          ? () => hasTempFileOf(files[0]!)
+          : mode === "after-rename"
+            ? () => sizeChanged(files[0]!, oldSize)
+            : undefined;
+      const delayMs = mode === "any" ? rng.int(fullMs) : rng.int(3);
+      const { killed } = await spawnAndKill(args(big), { ...(trigger ? { trigger } : {}), delayMs });
+      const after = snapshot(files);
+      const leftovers = await tempFilesIn(out);
+
+      const rerun = await runCli(args(big));
+      expect(rerun.code, rerun.stderr).toBe(0);
+      expectOldOrNew(files, old, after);
+      expect(await tempFilesIn(out)).toEqual([]);
+      console.log(
+        `export seed ${seed} (${mode}, ${killed ? `killed ${delayMs} ms after the trigger` : "finished first"}): ` +
+          `${files.map((f) => `${path.basename(f)} ${after.get(f) === old.get(f) ? "old" : "new"}`).join(", ")}; ` +
+          `${leftovers.length} temp file(s) left, swept by the rerun`,
+      );
+    },
+  );
+});
+
+describe("sra decontaminate: SIGKILL mid-write", () => {
+  let small: string;
+  let big: string;
+  let bench: string;
+  let fullMs: number;
+
+  beforeAll(async () => {
+    const rng = createRng(42);
+    const words =
+      "alpha beta gamma delta array string integer return maximum minimum subarray window pointer graph node edge tree heap stack queue sort search binary dynamic".split(
+        " ",
+      );
+    const question = () => Array.from({ length: 50 }, () => words[rng.int(words.length)]).join(" ");
+    const lines = Array.from({ length: PROBLEMS }, (_, i) =>
+      JSON.stringify({ id: `q${i}`, question: question() }),
+    );
+    big = path.join(tmp, "big-problems.jsonl");
+    small = path.join(tmp, "small-problems.jsonl");
+    await fsp.writeFile(big, `${lines.join("\n")}\n`);
+    await fsp.writeFile(small, `${lines.slice(0, 30).join("\n")}\n`);
+    // A "benchmark" holding every 2500th question word for word: those are removed.
+    bench = path.join(tmp, "bench.jsonl");
+    await fsp.writeFile(
+      bench,
+      lines
+        .filter((_, i) => i % 2500 === 0)
+        .map((l) => `${JSON.stringify({ text: (JSON.parse(l) as { question: string }).question })}\n`)
+        .join(""),
+    );
+    const t0 = Date.now();
+    const r = await runCli([
+      "decontaminate",
+      big,
+      "-o",
+      path.join(tmp, "dec-timing.jsonl"),
+      "--against",
+      `${bench}:text`,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    fullMs = Date.now() - t0;
+  }, 60_000);
+
+  it.each(MODES)(
+    "seed %i, kill %s: -o, --removed and --report are each old or complete",
+    async (seed, mode) => {
+      const rng = createRng(100 + seed);
+      const dir = path.join(tmp, `dec-${seed}`);
+      await fsp.mkdir(dir);
+      const files = ["kept.jsonl", "removed.jsonl", "report.json"].map((f) => path.join(dir, f));
+      const args = (input: string) => [
+        "decontaminate",
+        input,
+        "-o",
+        files[0]!,
+        "--removed",
+        files[1]!,
+        "--report",
+        files[2]!,
+        "--against",
+        `${bench}:text`,
+      ];
+      expect((await runCli(args(small))).code).toBe(0);
+      const old = snapshot(files);
+      const oldSize = old.get(files[0]!)?.length ?? 0;
+      // The temporary files are opened early (before the benchmarks load), so "mid-write" is any
+      // moment once they exist; "after-rename" is the commit, between the three renames.
+      const trigger =
+        mode === "mid-write"
+          ? () => hasTempFileOf(files[0]!)
+          : mode === "after-rename"
+            ? () => sizeChanged(files[0]!, oldSize)
+            : undefined;
+      const delayMs = mode === "after-rename" ? 0 : rng.int(fullMs);
+      const { killed } = await spawnAndKill(args(big), { ...(trigger ? { trigger } : {}), delayMs });
+      const after = snapshot(files);
+      const leftovers = await tempFilesIn(dir);
+
+      const rerun = await runCli(args(big));
+      expect(rerun.code, rerun.stderr).toBe(0);
+      expect(rerun.stderr).toContain(`kept ${PROBLEMS - PROBLEMS / 2500}, removed ${PROBLEMS / 2500}`);
+      expectOldOrNew(files, old, after);
+      expect(await tempFilesIn(dir)).toEqual([]);
+      console.log(
+        `decontaminate seed ${seed} (${mode}, ${killed ? `killed ${delayMs} ms after the trigger` : "finished first"}): ` +
+          `${files.map((f) => `${path.basename(f)} ${after.get(f) === old.get(f) ? "old" : "new"}`).join(", ")}; ` +
+          `${leftovers.length} temp file(s) left, swept by the rerun`,
+      );
+    },
+  );
+});
+
+describe("temporary files of a killed process are recognised by name", () => {
+  it.each([
+    [".kept.jsonl.4242.tmp", "kept.jsonl", 4242],
+    [".kept.jsonl.4242.9f3a01bc.tmp", "kept.jsonl", 4242],
+    // random hex that happens to be all digits must not be taken for the pid
+    [".report.json.4704.23698706.tmp", "report.json", 4704],
+    [".trees.jsonl.77.filter.tmp", "trees.jsonl", 77],
+    [".config.json.12.lzx9k1.tmp", "config.json", 12],
+    [".kept.jsonl.4242.tmp", "removed.jsonl", undefined],
+    ["kept.jsonl.4242.tmp", "kept.jsonl", undefined],
+    [".kept.jsonl.tmp", "kept.jsonl", undefined],
+    [".kept.jsonl.4242.notes.txt", "kept.jsonl", undefined],
+  ])("%s for %s: pid %s", (name, target, pid) => {
+    expect(tempFilePid(name, target)).toBe(pid);
+  });
+
+  it("makeDirectory settles on a file system that refuses new entries (Node's recursive mkdir hangs)", async () => {
+    const t0 = Date.now();
+    await expect(makeDirectory("/proc/sra-no-such/dir")).rejects.toMatchObject({ code: "ENOENT" });
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    const file = path.join(tmp, "plain-file");
+    await fsp.writeFile(file, "x");
+    await expect(makeDirectory(path.join(file, "sub"))).rejects.toMatchObject({ code: "ENOTDIR" });
+    await makeDirectory(path.join(tmp, "a", "b", "c"));
+    await makeDirectory(path.join(tmp, "a", "b", "c"));
+    expect((await fsp.stat(path.join(tmp, "a", "b", "c"))).isDirectory()).toBe(true);
+  });
+});

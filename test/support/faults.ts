@@ -1,0 +1,136 @@
+/**
+ * Shared pieces of the reliability suites (faults-*, crash-*, bad-input-*, secrets-*): problem files,
+ * a fast retry policy, strict JSONL reading, and the `sra generate` argument list.
+ */
+import { readFileSync } from "node:fs";
+import * as fsp from "node:fs/promises";
+import { expect } from "vitest";
+
+/** The served model of the fake server (an ad-hoc name: no preset, system role on). */
+export const MODEL = "fake/coder-1b";
+
+/** Problems whose question carries a tag a fault script can key on: "Problem <tag>: ...". */
+export function taggedQuestion(tag: string): string {
+  return `Problem ${tag}: given a list of integers, return the length of the longest run of equal values.`;
+}
+
+/** The tag of the problem a prompt is about (every role's prompt contains the question). */
+export function tagOf(prompt: string): string | undefined {
+  return /Problem ([\w.-]+):/.exec(prompt)?.[1];
+}
+
+export async function writeProblems(file: string, tags: readonly string[]): Promise<string> {
+  await fsp.writeFile(
+    file,
+    tags.map((tag) => `${JSON.stringify({ id: tag, question: taggedQuestion(tag) })}\n`).join(""),
+  );
+  return file;
+}
+
+/**
+ * A --config file with a retry policy in milliseconds, so faults cost little test time
+ * (`server.retry` is a documented config key; the defaults wait 1 s doubling to 30 s).
+ */
+export async function writeFastRetryConfig(
+  file: string,
+  retry: { maxAttempts?: number; initialDelayMs?: number; maxDelayMs?: number } = {},
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  await fsp.writeFile(
+    file,
+    JSON.stringify({
+      ...extra,
+      server: { retry: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 40, ...retry } },
+    }),
+  );
+  return file;
+}
+
+export function generateArgs(o: {
+  url: string;
+  problems: string;
+  out: string;
+  config?: string;
+  extra?: string[];
+}): string[] {
+  return [
+    "generate",
+    "--model",
+    MODEL,
+    "--base-url",
+    o.url,
+    "--problems",
+    o.problems,
+    "--out",
+    o.out,
+    "--iterations",
+    "3",
+    "--no-progress",
+    ...(o.config ? ["--config", o.config] : []),
+    ...(o.extra ?? []),
+  ];
+}
+
+/**
+ * Every line of a JSONL file, parsed; a line that does not parse, or a file that does not end with
+ * a newline, fails the test. A missing file is empty.
+ */
+export function readJsonlStrict<T = Record<string, unknown>>(file: string): T[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return [];
+  }
+  if (text !== "") expect(text.endsWith("\n"), `${file} ends with a newline`).toBe(true);
+  return text
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l, i) => {
+      try {
+        return JSON.parse(l) as T;
+      } catch {
+        throw new Error(`${file}:${i + 1} does not parse: ${l.slice(0, 120)}`);
+      }
+    });
+}
+
+/** All lines but a possibly torn last one (a SIGKILL mid-write), parsed. */
+export function readJsonlTolerant(file: string): Record<string, unknown>[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return [];
+  }
+  const lines = text.split("\n");
+  // The last piece is "" for a whole file, or an unterminated tail: what a crash can leave, not counted.
+  lines.pop();
+  return lines.filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export function ids(records: { id?: unknown }[]): string[] {
+  return records.map((r) => r.id as string);
+}
+
+/** Stderr lines that are neither blank nor commander's "(run with --help ...)" footer. */
+export function stderrLines(stderr: string): string[] {
+  return stderr.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("(run with --help"));
+}
+
+/** Lines that look like a stack trace frame. */
+export function stackLines(text: string): string[] {
+  return text.split("\n").filter((l) => /^\s+at /.test(l));
+}
+
+export async function tempFilesIn(dir: string): Promise<string[]> {
+  try {
+    return (await fsp.readdir(dir)).filter((f) => f.endsWith(".tmp"));
+  } catch {
+    return [];
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
