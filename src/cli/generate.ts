@@ -108,7 +108,11 @@ export function generateCommand(): Command {
       "--api-key-env <var>",
       'environment variable holding the API key; only its NAME is saved (default: OPENAI_API_KEY; unset: "EMPTY")',
     )
-    .option("--concurrency <n>", "problems in progress at once (default: 16)", intArg("--concurrency"))
+    .option(
+      "--concurrency <n>",
+      "problems in progress at once; keep it about 4x --max-requests so the server never waits on sra (default: 256)",
+      intArg("--concurrency"),
+    )
     .option(
       "--max-requests <n>",
       "LLM requests in flight at once, over all endpoints (default: 64)",

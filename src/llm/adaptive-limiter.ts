@@ -22,6 +22,8 @@
  * back off only when the server shows it cannot keep up. Clock injected; no timers.
  */
 
+import { onAbort } from "./abort-listeners.js";
+
 export interface AdaptiveLimiterOptions {
   initial: number;
   /** Lowest cap (default 1). */
@@ -56,8 +58,8 @@ export interface LimiterEvent {
 interface Waiter {
   resolve: () => void;
   reject: (reason: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  /** Stops listening for the caller's abort (once granted). */
+  dispose: (() => void) | undefined;
 }
 
 interface LatencyAverages {
@@ -162,14 +164,14 @@ export class AdaptiveLimiter {
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+      const waiter: Waiter = { resolve, reject, dispose: undefined };
       if (signal) {
-        waiter.onAbort = () => {
+        // Multiplexed: hundreds of waiters share the run's one signal (abort-listeners.ts).
+        waiter.dispose = onAbort(signal, () => {
           const i = this.waiters.indexOf(waiter);
           if (i >= 0) this.waiters.splice(i, 1);
           reject(signal.reason);
-        };
-        signal.addEventListener("abort", waiter.onAbort, { once: true });
+        });
       }
       this.waiters.push(waiter);
     });
@@ -183,7 +185,7 @@ export class AdaptiveLimiter {
   private drain(): void {
     while (this.active < this.capValue && this.waiters.length > 0) {
       const w = this.waiters.shift()!;
-      if (w.signal && w.onAbort) w.signal.removeEventListener("abort", w.onAbort);
+      w.dispose?.();
       this.grant();
       w.resolve();
     }

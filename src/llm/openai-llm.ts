@@ -1,12 +1,16 @@
 /**
  * One OpenAI-compatible endpoint (vLLM, SGLang, llama.cpp, Ollama, OpenAI) through the real `openai`
- * client. It turns a CompletionRequest into a chat completion body, a reply into a CompletionResult,
- * and every failure into an LlmError that says whether trying again can help. It never retries by
- * itself: retries live in retry.ts, above the limiter and the endpoint pool.
+ * client, over our own HTTP transport (dispatch-fetch.ts). It turns a CompletionRequest into a chat
+ * completion body, a reply into a CompletionResult, and every failure into an LlmError that says
+ * whether trying again can help. It never retries by itself: retries live in retry.ts, above the
+ * limiter and the endpoint pool.
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import { LlmError } from "../errors.js";
 import type { Logger } from "../util/logger.js";
+import { VERSION } from "../version.js";
+import { onAbort } from "./abort-listeners.js";
+import { createDispatchFetch } from "./dispatch-fetch.js";
 import { foldSystemIntoUser } from "./fold-system.js";
 import { createHttpDispatcher, type HttpDispatcher } from "./http-dispatcher.js";
 import { parseRetryAfter } from "./retry.js";
@@ -117,6 +121,9 @@ export function describeNetworkCause(e: unknown): string {
 function hintForStatus(status: number, message: string, options: OpenAiLlmOptions): string | undefined {
   if (status === 401 || status === 403) {
     return "check the API key: set $OPENAI_API_KEY, or name another variable with --api-key-env";
+  }
+  if (status >= 300 && status < 400) {
+    return "the server answered with a redirect, which is not followed: put the final URL in --base-url (it usually ends in /v1)";
   }
   if (status === 404) {
     return `check the model name ("${options.model}" must be what the server serves: \`sra models --base-url URL\` lists it; pass it with --served-model) and the base URL (it usually ends in /v1)`;
@@ -255,9 +262,31 @@ export function toCompletionResult(
   };
 }
 
+const USER_AGENT = `sra/${VERSION}`;
+
 /** One OpenAI-compatible endpoint as an Llm. */
 export function createOpenAiLlm(options: OpenAiLlmOptions): OpenAiLlm {
   const endpoint = options.baseUrl.replace(/\/+$/, "");
+  const ownDispatcher = options.dispatcher === undefined;
+  let dispatcher: Promise<HttpDispatcher | undefined> | undefined = options.dispatcher;
+  const getDispatcher = (): Promise<HttpDispatcher | undefined> => {
+    dispatcher ??= createHttpDispatcher({ timeoutMs: options.timeoutMs });
+    return dispatcher;
+  };
+  // The openai client sends every chat completion; only its transport is ours. Node's global fetch
+  // copies each request body through a web stream (to be able to resend it after a redirect) and reads
+  // the reply through web streams: at hundreds of requests a second that cost more CPU than the
+  // search itself (scripts/bench-generate.ts). dispatch-fetch.ts does the same exchange over our
+  // undici dispatcher with buffered bodies; the client's request building, errors and headers are
+  // unchanged.
+  let dispatchFetch: typeof fetch | undefined;
+  const transport = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    if (!dispatchFetch) {
+      const agent = await getDispatcher();
+      dispatchFetch = agent ? createDispatchFetch(agent) : fetch;
+    }
+    return dispatchFetch(input, init);
+  };
   const client = new OpenAI({
     baseURL: endpoint,
     // OpenAI's client insists on a key; servers started without one accept any.
@@ -267,13 +296,9 @@ export function createOpenAiLlm(options: OpenAiLlmOptions): OpenAiLlm {
     // (3 × 6 attempts). One policy, in one place: withRetry in retry.ts.
     maxRetries: 0,
     timeout: options.timeoutMs,
+    fetch: transport,
+    defaultHeaders: { "user-agent": USER_AGENT },
   });
-  const ownDispatcher = options.dispatcher === undefined;
-  let dispatcher: Promise<HttpDispatcher | undefined> | undefined = options.dispatcher;
-  const getDispatcher = (): Promise<HttpDispatcher | undefined> => {
-    dispatcher ??= createHttpDispatcher({ timeoutMs: options.timeoutMs });
-    return dispatcher;
-  };
   const logger = options.logger;
 
   return {
@@ -284,17 +309,14 @@ export function createOpenAiLlm(options: OpenAiLlmOptions): OpenAiLlm {
     async complete(request: CompletionRequest, signal?: AbortSignal): Promise<CompletionResult> {
       signal?.throwIfAborted();
       const body = buildChatBody(request, options);
-      const agent = await getDispatcher();
-      // Our own deadline covers the whole attempt: the client's `timeout` stops at the headers, and a
-      // reply whose body stalls must end too.
+      // Our own deadline covers the whole attempt, from sending the request to the last byte of the reply.
       const controller = new AbortController();
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
         controller.abort(new Error("timed out"));
       }, options.timeoutMs);
-      const onAbort = (): void => controller.abort(signal?.reason);
-      signal?.addEventListener("abort", onAbort, { once: true });
+      const stopListening = signal ? onAbort(signal, () => controller.abort(signal.reason)) : undefined;
       const started = Date.now();
       try {
         const reply: unknown = await client.chat.completions.create(
@@ -303,7 +325,6 @@ export function createOpenAiLlm(options: OpenAiLlmOptions): OpenAiLlm {
             headers: { "x-sra-purpose": request.purpose },
             signal: controller.signal,
             timeout: options.timeoutMs,
-            ...(agent ? { fetchOptions: { dispatcher: agent } } : {}),
           },
         );
         const result = toCompletionResult(reply, request, endpoint);
@@ -336,7 +357,7 @@ export function createOpenAiLlm(options: OpenAiLlmOptions): OpenAiLlm {
         throw error;
       } finally {
         clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
+        stopListening?.();
       }
     },
   };

@@ -98,13 +98,24 @@ export function parsePromptFile(name: string, text: string): PromptTemplate {
   return { name: role, system, user };
 }
 
+/** A template's placeholders, found once per template (renderPrompt runs for every LLM call). */
+const placeholderCache = new WeakMap<PromptTemplate, { system: string; user: string; names: Set<string> }>();
+function templatePlaceholders(t: PromptTemplate): Set<string> {
+  const hit = placeholderCache.get(t);
+  // Keyed by object and checked against its texts: a caller may edit a template in place.
+  if (hit && hit.system === t.system && hit.user === t.user) return hit.names;
+  const names = placeholdersOf(`${t.system}\n${t.user}`);
+  placeholderCache.set(t, { system: t.system, user: t.user, names });
+  return names;
+}
+
 /**
  * Fill a template's placeholders. Values are inserted verbatim in one pass, so a `{{...}}` inside a
  * problem statement is never expanded. A placeholder without a value, or a value the template does
  * not use, is a mismatch between the code and the file: it throws.
  */
 export function renderPrompt(t: PromptTemplate, vars: Record<string, string>): ChatMessage[] {
-  const used = placeholdersOf(`${t.system}\n${t.user}`);
+  const used = templatePlaceholders(t);
   const missing = [...used].filter((p) => !Object.hasOwn(vars, p));
   const unknown = Object.keys(vars).filter((k) => !used.has(k));
   if (missing.length > 0 || unknown.length > 0) {
