@@ -110,7 +110,7 @@ export function generateCommand(): Command {
     )
     .option(
       "--concurrency <n>",
-      "problems in progress at once; keep it about 4x --max-requests so the server never waits on sra (default: 256)",
+      "problems in progress at once; about 4x the request cap keeps the server busy (default: 256)",
       intArg("--concurrency"),
     )
     .option(
