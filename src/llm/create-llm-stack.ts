@@ -102,7 +102,7 @@ export function createLlmStack(o: LlmStackOptions): LlmStack {
           {
             endpoint: event.url,
             consecutiveFailures: event.consecutiveFailures,
-            backoffMs: (event.until ?? now()) - now(),
+            backoffMs: event.backoffMs,
           },
           "llm: endpoint keeps failing, leaving it out for a while",
         );

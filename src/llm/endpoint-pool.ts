@@ -27,6 +27,8 @@ export interface EndpointHealthEvent {
   state: "backed-off" | "healthy";
   /** With "backed-off": epoch ms until which it is left out. */
   until?: number;
+  /** With "backed-off": how long it is left out (the pool's own number, not re-derived from a clock). */
+  backoffMs?: number;
   consecutiveFailures: number;
 }
 
@@ -177,11 +179,13 @@ export class EndpointPool implements Llm {
     } else {
       return;
     }
-    e.backedOffUntil = this.now() + this.backoffFor(e.backoffLevel);
+    const backoffMs = this.backoffFor(e.backoffLevel);
+    e.backedOffUntil = this.now() + backoffMs;
     this.onHealthChange?.({
       url: e.url,
       state: "backed-off",
       until: e.backedOffUntil,
+      backoffMs,
       consecutiveFailures: e.consecutiveFailures,
     });
     // Failures of requests sent before the back-off began (or forced onto a backed-off endpoint)
