@@ -1,12 +1,13 @@
 /** What a search (or the CoT baseline) needs from its caller, and the helpers both share. */
 import { ParseError } from "../errors.js";
 import type { Llm } from "../llm/types.js";
-import type { Counters } from "../roles/counters.js";
+import { Counters } from "../roles/counters.js";
+import { countingLlm } from "../roles/counting-llm.js";
 import type { PromptSet } from "../roles/prompts.js";
 import type { RoleContext } from "../roles/role-context.js";
 import type { TreeRecord, Usage } from "../types.js";
 import type { Rng } from "../util/rng.js";
-import type { SearchParams } from "./params.js";
+import { parseSearchParams, type SearchParams } from "./params.js";
 
 export interface SearchContext {
   llm: Llm;
@@ -54,4 +55,18 @@ export function roleContext(
     counters,
     signal: ctx.signal,
   };
+}
+
+/**
+ * What every strategy (MCTS, CoT) sets up before its first call: parameters checked again (the core
+ * is also a library API, and a bad range must fail before any call), the start time, counters, and a
+ * counting Llm behind the role context.
+ */
+export function beginStrategy(ctx: SearchContext) {
+  const params = parseSearchParams(ctx.params, undefined, { strict: false });
+  const started = ctx.now();
+  const counters = new Counters();
+  const counted = countingLlm(ctx.llm);
+  const role = roleContext(ctx, counted.llm, params, counters);
+  return { params, started, counters, counted, role };
 }

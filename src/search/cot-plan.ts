@@ -7,32 +7,25 @@
  */
 
 import type { CompletionResult } from "../llm/types.js";
-import { COUNTER_KEYS, Counters } from "../roles/counters.js";
-import { countingLlm } from "../roles/counting-llm.js";
+import { COUNTER_KEYS, } from "../roles/counters.js";
 import { type ParsedPlan, parsePlanSteps } from "../roles/parse-plan.js";
 import { renderPrompt } from "../roles/prompts.js";
 import { callModel } from "../roles/role-context.js";
 import type { PlanRecord, SearchNode, TreeRecord } from "../types.js";
 import {
+  beginStrategy,
   EmptyPlanError,
   requestSeed,
-  roleContext,
   type SearchContext,
   type SearchProblem,
 } from "./context.js";
-import { parseSearchParams } from "./params.js";
 import { addChild, createRoot } from "./tree.js";
 
 export async function generateCotPlan(
   problem: SearchProblem,
   ctx: SearchContext,
 ): Promise<{ tree: TreeRecord; plan: PlanRecord }> {
-  // Checked again here: the core is also a library API, and a bad range must fail before any call.
-  const params = parseSearchParams(ctx.params, undefined, { strict: false });
-  const started = ctx.now();
-  const counters = new Counters();
-  const counted = countingLlm(ctx.llm);
-  const role = roleContext(ctx, counted.llm, params, counters);
+  const { params, started, counters, counted, role } = beginStrategy(ctx);
   const messages = renderPrompt(ctx.prompts.cot, { question: problem.question });
 
   let reply: CompletionResult | undefined;

@@ -19,21 +19,19 @@
  * Iterations that end in a dead end spend their reflection call and count as iterations, but do not
  * backpropagate: no child was scored, so there is no reward to pass up.
  */
-import { COUNTER_KEYS, Counters } from "../roles/counters.js";
-import { countingLlm } from "../roles/counting-llm.js";
+import { COUNTER_KEYS, } from "../roles/counters.js";
 import { reflect } from "../roles/reflect.js";
 import type { PlanRecord, SearchNode, StopReason, TreeRecord } from "../types.js";
 import { backpropagate } from "./backpropagate.js";
 import { bestPath } from "./best-path.js";
 import {
+  beginStrategy,
   EmptyPlanError,
   requestSeed,
-  roleContext,
   type SearchContext,
   type SearchProblem,
 } from "./context.js";
 import { expandLeaf } from "./expand.js";
-import { parseSearchParams } from "./params.js";
 import { selectPath } from "./select.js";
 import { createRoot, stepsOf } from "./tree.js";
 
@@ -44,12 +42,7 @@ export async function searchPlan(
   problem: SearchProblem,
   ctx: SearchContext,
 ): Promise<{ tree: TreeRecord; plan: PlanRecord }> {
-  // Checked again here: the core is also a library API, and a bad range must fail before any call.
-  const params = parseSearchParams(ctx.params, undefined, { strict: false });
-  const started = ctx.now();
-  const counters = new Counters();
-  const counted = countingLlm(ctx.llm);
-  const role = roleContext(ctx, counted.llm, params, counters);
+  const { params, started, counters, counted, role } = beginStrategy(ctx);
   const seed = (label: string) => requestSeed(ctx.rng, label);
   const nodes: SearchNode[] = [createRoot()];
   const selections: number[] = [];
