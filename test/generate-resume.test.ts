@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, runCli } from "./support/cli.js";
 import { type FakeServer, startFakeOpenAiServer } from "./support/fake-openai-server.js";
+import { readJsonlStrict as readJsonl } from "./support/jsonl-files.js";
 import { createPlanScript } from "./support/plan-script.js";
 
 let tmp: string;
@@ -55,21 +56,6 @@ function args(out: string, extra: string[] = []): string[] {
     "--no-progress",
     ...extra,
   ];
-}
-
-/** Every line of a JSONL file, parsed (a line that does not parse fails the test). */
-function readJsonl(file: string): Record<string, unknown>[] {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    return [];
-  }
-  if (text !== "") expect(text.endsWith("\n"), `${file} ends with a newline`).toBe(true);
-  return text
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 function ids(file: string): string[] {

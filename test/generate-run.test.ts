@@ -17,6 +17,7 @@ import {
   type FakeServerOptions,
   startFakeOpenAiServer,
 } from "./support/fake-openai-server.js";
+import { readJsonlStrict as readJsonl } from "./support/jsonl-files.js";
 import { createPlanScript } from "./support/plan-script.js";
 
 let tmp: string;
@@ -67,19 +68,6 @@ function args(url: string, out: string, extra: string[] = []): string[] {
     "--no-progress",
     ...extra,
   ];
-}
-
-function readJsonl(file: string): Record<string, unknown>[] {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    return [];
-  }
-  return text
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 const ids = (file: string) => readJsonl(file).map((r) => r.id as string);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { problemId } from "../src/problems/read-problems.js";
 import { runCli } from "./support/cli.js";
 import { type FakeServer, startFakeOpenAiServer } from "./support/fake-openai-server.js";
+import { readJsonlStrict as readJsonl } from "./support/jsonl-files.js";
 import { createPlanScript } from "./support/plan-script.js";
 
 let tmp: string;
@@ -26,18 +27,6 @@ const QUESTIONS = Array.from(
 const ALL_IDS = QUESTIONS.map(problemId);
 const LIMIT = 8;
 
-function readJsonl(file: string): Record<string, unknown>[] {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    return [];
-  }
-  return text
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 const ids = (file: string) => readJsonl(file).map((r) => r.id as string);
 
 function generate(out: string, extra: string[]) {

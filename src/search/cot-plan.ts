@@ -7,7 +7,7 @@
  */
 
 import type { CompletionResult } from "../llm/types.js";
-import { COUNTER_KEYS, } from "../roles/counters.js";
+import { COUNTER_KEYS } from "../roles/counters.js";
 import { type ParsedPlan, parsePlanSteps } from "../roles/parse-plan.js";
 import { renderPrompt } from "../roles/prompts.js";
 import { callModel } from "../roles/role-context.js";

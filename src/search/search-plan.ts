@@ -19,7 +19,7 @@
  * Iterations that end in a dead end spend their reflection call and count as iterations, but do not
  * backpropagate: no child was scored, so there is no reward to pass up.
  */
-import { COUNTER_KEYS, } from "../roles/counters.js";
+import { COUNTER_KEYS } from "../roles/counters.js";
 import { reflect } from "../roles/reflect.js";
 import type { PlanRecord, SearchNode, StopReason, TreeRecord } from "../types.js";
 import { backpropagate } from "./backpropagate.js";
