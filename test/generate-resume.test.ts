@@ -9,7 +9,7 @@ import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, runCli } from "./support/cli.js";
+import { CLI, generateArgs, runCli } from "./support/cli.js";
 import { type FakeServer, startFakeOpenAiServer } from "./support/fake-openai-server.js";
 import { readJsonlStrict as readJsonl } from "./support/jsonl-files.js";
 import { createPlanScript } from "./support/plan-script.js";
@@ -41,21 +41,7 @@ afterAll(async () => {
 });
 
 function args(out: string, extra: string[] = []): string[] {
-  return [
-    "generate",
-    "--model",
-    "gemma-2-2b",
-    "--base-url",
-    server.url,
-    "--problems",
-    problems,
-    "--out",
-    out,
-    "--iterations",
-    "6",
-    "--no-progress",
-    ...extra,
-  ];
+  return generateArgs({ url: server.url, problems, out }, ["--iterations", "6", ...extra]);
 }
 
 function ids(file: string): string[] {

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { problemId } from "../src/problems/read-problems.js";
-import { runCli } from "./support/cli.js";
+import { generateArgs, runCli } from "./support/cli.js";
 import { type FakeServer, startFakeOpenAiServer } from "./support/fake-openai-server.js";
 import { readJsonlStrict as readJsonl } from "./support/jsonl-files.js";
 import { createPlanScript } from "./support/plan-script.js";
@@ -30,21 +30,7 @@ const LIMIT = 8;
 const ids = (file: string) => readJsonl(file).map((r) => r.id as string);
 
 function generate(out: string, extra: string[]) {
-  return runCli([
-    "generate",
-    "--model",
-    "gemma-2-2b",
-    "--base-url",
-    server.url,
-    "--problems",
-    problems,
-    "--out",
-    out,
-    "--iterations",
-    "4",
-    "--no-progress",
-    ...extra,
-  ]);
+  return runCli(generateArgs({ url: server.url, problems, out }, ["--iterations", "4", ...extra]));
 }
 
 async function copyDir(from: string, to: string): Promise<void> {

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { loadTemplateNames, loadTrainKeys } from "./support/anchors.js";
-import { DATASETS, runCli } from "./support/cli.js";
+import { DATASETS, generateArgs, runCli } from "./support/cli.js";
 import { type FakeServer, startFakeOpenAiServer } from "./support/fake-openai-server.js";
 import { createPlanScript } from "./support/plan-script.js";
 
@@ -55,20 +55,12 @@ describe("decontaminate -> generate -> export -> stats", () => {
 
     // The distillation comparison (paper section 4.4): a large model generates ...
     const mcts = path.join(dir, "mcts");
-    const g = await runCli([
-      "generate",
-      "--model",
-      "llama-3-70b",
-      "--base-url",
-      server.url,
-      "--problems",
-      clean,
-      "--limit",
-      String(N),
-      "--out",
-      mcts,
-      "--no-progress",
-    ]);
+    const g = await runCli(
+      generateArgs({ url: server.url, problems: clean, out: mcts, model: "llama-3-70b" }, [
+        "--limit",
+        String(N),
+      ]),
+    );
     expect(g.code, g.stderr).toBe(0);
     const samples = readJsonl(await readFile(path.join(mcts, "samples.jsonl"), "utf8"));
     expect(samples).toHaveLength(N);
@@ -80,22 +72,14 @@ describe("decontaminate -> generate -> export -> stats", () => {
 
     // ... the CoT baseline, same problems, same files ...
     const cot = path.join(dir, "cot");
-    const c = await runCli([
-      "generate",
-      "--model",
-      "llama-3-70b",
-      "--strategy",
-      "cot",
-      "--base-url",
-      server.url,
-      "--problems",
-      clean,
-      "--limit",
-      String(N),
-      "--out",
-      cot,
-      "--no-progress",
-    ]);
+    const c = await runCli(
+      generateArgs({ url: server.url, problems: clean, out: cot, model: "llama-3-70b" }, [
+        "--strategy",
+        "cot",
+        "--limit",
+        String(N),
+      ]),
+    );
     expect(c.code, c.stderr).toBe(0);
     const cotSamples = readJsonl(await readFile(path.join(cot, "samples.jsonl"), "utf8"));
     expect(cotSamples.map((s) => s.id).sort()).toEqual(samples.map((s) => s.id).sort());

@@ -49,3 +49,23 @@ export function runCli(
     child.stdin.end(options.input ?? "");
   });
 }
+
+/** `sra generate` arguments for a run against a test server, progress off; `extra` flags go last. */
+export function generateArgs(
+  run: { url: string; problems: string; out: string; model?: string },
+  extra: string[] = [],
+): string[] {
+  return [
+    "generate",
+    "--model",
+    run.model ?? "gemma-2-2b",
+    "--base-url",
+    run.url,
+    "--problems",
+    run.problems,
+    "--out",
+    run.out,
+    "--no-progress",
+    ...extra,
+  ];
+}
