@@ -70,6 +70,21 @@ export class InputError extends SraError {
   }
 }
 
+/**
+ * The InputError for a path that could not be opened or read: "<what> not found" for ENOENT, else the
+ * system's reason. One wording for every command that reads a user's file.
+ */
+export function cannotReadError(
+  e: unknown,
+  what: string,
+  location: InputLocation,
+  options?: { hint?: string },
+): InputError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const message = code === "ENOENT" ? `${what} not found` : `cannot read: ${describeError(e)}`;
+  return new InputError(message, location, { cause: e, ...options });
+}
+
 /** Several input errors collected before failing, so a user can fix them in one pass. */
 export class InputErrors extends SraError {
   readonly exitCode = EXIT.failure;

@@ -23,7 +23,7 @@ import {
   roundOverlap,
 } from "../decontaminate/report.js";
 import { tokenize } from "../decontaminate/tokenize.js";
-import { InputError, InputErrors, UsageError } from "../errors.js";
+import { cannotReadError, InputErrors, UsageError } from "../errors.js";
 import { createReadProblemsStats, type ReadProblemsStats, readProblems } from "../problems/read-problems.js";
 import { type Logger, silentLogger } from "../util/logger.js";
 import { removeStaleTempFiles } from "../util/output-dir.js";
@@ -192,10 +192,7 @@ export async function decontaminate(o: DecontaminateOptions): Promise<Decontamin
   try {
     await fsp.access(o.input, fsConstants.R_OK);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === "ENOENT" ? "file not found" : `cannot read: ${(e as Error).message}`, {
-      file: o.input,
-    });
+    throw cannotReadError(e, "file", { file: o.input });
   }
 
   // The outputs are opened before the benchmarks are loaded and the index built (seconds), so an

@@ -5,7 +5,7 @@
  */
 import { readFile, rmdir } from "node:fs/promises";
 import * as path from "node:path";
-import { InputError, UsageError } from "../errors.js";
+import { cannotReadError, InputError, UsageError } from "../errors.js";
 import { defaultPresetsFile, loadPresets } from "../llm/presets.js";
 import type { Sample } from "../types.js";
 import { prepareOutputDir } from "../util/output-dir.js";
@@ -141,9 +141,9 @@ async function loadInstructionSet(value: string, cwd: string): Promise<Instructi
   try {
     text = await readFile(file, "utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(
-      code === "ENOENT" ? "instruction file not found" : `cannot read: ${(e as Error).message}`,
+    throw cannotReadError(
+      e,
+      "instruction file",
       { file: value },
       { hint: '--instruction-set takes "default", "none" or a file with one instruction per line' },
     );

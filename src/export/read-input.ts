@@ -9,7 +9,7 @@
 import { readFile, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { z } from "zod";
-import { InputError } from "../errors.js";
+import { cannotReadError, InputError } from "../errors.js";
 import { type Sample, sampleSchema } from "../types.js";
 import { readJsonl, readLines } from "../util/jsonl.js";
 import { parseJson } from "../util/parse-json.js";
@@ -44,10 +44,7 @@ export async function resolveInput(input: string): Promise<ExportInput> {
   try {
     info = await stat(input);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === "ENOENT" ? "input not found" : `cannot read: ${(e as Error).message}`, {
-      file: input,
-    });
+    throw cannotReadError(e, "input", { file: input });
   }
   if (info.isDirectory()) {
     const file = path.join(input, "samples.jsonl");

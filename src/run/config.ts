@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { z } from "zod";
-import { ConfigError, InputError, UsageError } from "../errors.js";
+import { ConfigError, cannotReadError, UsageError } from "../errors.js";
 import type { ModelPreset } from "../llm/presets.js";
 import { strategySchema } from "../types.js";
 import { packageRoot } from "../util/package-root.js";
@@ -313,13 +313,7 @@ export async function readSettingsFile(file: string, schema: z.ZodType): Promise
   try {
     text = await readFile(file, "utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(
-      code === "ENOENT" ? "config file not found" : `cannot read: ${(e as Error).message}`,
-      {
-        file,
-      },
-    );
+    throw cannotReadError(e, "config file", { file });
   }
   const json = parseJson(text);
   if (!json.ok) {

@@ -5,7 +5,7 @@
 import { stat } from "node:fs/promises";
 import * as path from "node:path";
 import type { z } from "zod";
-import { InputError } from "../errors.js";
+import { cannotReadError, InputError } from "../errors.js";
 import { readRunConfig } from "../export/run-config.js";
 import { failureSchema, planRecordSchema, sampleSchema, treeRecordSchema } from "../types.js";
 import { readJsonl } from "../util/jsonl.js";
@@ -38,13 +38,7 @@ export async function collectRunStats(dir: string, label = dir): Promise<RunStat
   try {
     info = await stat(dir);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(
-      code === "ENOENT" ? "run directory not found" : `cannot read: ${(e as Error).message}`,
-      {
-        file: dir,
-      },
-    );
+    throw cannotReadError(e, "run directory", { file: dir });
   }
   if (!info.isDirectory()) {
     throw new InputError(

@@ -9,7 +9,7 @@ import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import type { z } from "zod";
-import { InputError, OutputError } from "../errors.js";
+import { cannotReadError, InputError, OutputError } from "../errors.js";
 import { hintForWriteError, makeDirectory } from "./output-dir.js";
 import { parseJson } from "./parse-json.js";
 
@@ -164,10 +164,7 @@ export async function* readLines(
     stream = createReadStream(file, { encoding: "utf8" });
     await once(stream, "open");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === "ENOENT" ? "file not found" : `cannot read: ${(e as Error).message}`, {
-      file,
-    });
+    throw cannotReadError(e, "file", { file });
   }
   const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let n = 0;
