@@ -106,20 +106,23 @@ export interface RunSummary {
   };
   /** The whole run directory after this invocation (all runs into it). */
   totals: RunTotals;
-  llm: {
-    calls: number;
-    attempts: number;
-    retries: number;
-    failures: number;
-    promptTokens: number;
-    completionTokens: number;
-    estimatedUsageCalls: number;
-    maxInFlight: number;
-    finalCap: number;
-    capDecreases: number;
-    endpoints: LlmStackStats["endpoints"];
-  } | null;
+  /** The LLM stack's counters at the end (the live-only ones, in flight and queued, left out). */
+  llm: RunLlmStats | null;
 }
+
+type RunLlmStats = Pick<
+  LlmStackStats,
+  | "calls"
+  | "attempts"
+  | "retries"
+  | "failures"
+  | "promptTokens"
+  | "completionTokens"
+  | "estimatedUsageCalls"
+  | "maxInFlight"
+  | "capDecreases"
+  | "endpoints"
+> & { finalCap: number };
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / b) * 1000) / 1000 : null);
 
