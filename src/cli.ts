@@ -5,16 +5,30 @@
  * 0 ok, 1 failure (bad input, server, run), 2 usage (bad flags or config), 130 interrupted.
  */
 import { Command, CommanderError } from "commander";
-import { decontaminateCommand } from "./cli/decontaminate.js";
-import { exportCommand } from "./cli/export.js";
-import { generateCommand } from "./cli/generate.js";
-import { mergeCommand } from "./cli/merge.js";
-import { modelsCommand } from "./cli/models.js";
-import { statsCommand } from "./cli/stats.js";
 import { EXIT, isSraError } from "./errors.js";
 import { VERSION } from "./version.js";
 
-export function buildProgram(): Command {
+/**
+ * Each command's flag definitions, loaded on demand, in the order `sra --help` lists them. A command's
+ * module only parses flags; its work (and the libraries behind it) is imported by its action, so
+ * `sra generate` never loads the code of export or decontaminate, and `sra --help` loads none of it.
+ */
+const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<() => Command>]> = [
+  ["decontaminate", async () => (await import("./cli/decontaminate.js")).decontaminateCommand],
+  ["generate", async () => (await import("./cli/generate.js")).generateCommand],
+  ["export", async () => (await import("./cli/export.js")).exportCommand],
+  ["stats", async () => (await import("./cli/stats.js")).statsCommand],
+  ["merge", async () => (await import("./cli/merge.js")).mergeCommand],
+  ["models", async () => (await import("./cli/models.js")).modelsCommand],
+];
+
+/**
+ * The program. With `argv`, when its first argument names a command, only that command is defined:
+ * commander then dispatches to it exactly as with all of them (the root's own flags, -V and -h, are
+ * unchanged). Anything else (no command, `help`, a typo, a flag first) gets every command, for the
+ * help listing and commander's own messages.
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command("sra")
     .description(
       "SRA-MCTS: turn programming problems into Question/Plan/Code fine-tuning data,\n" +
@@ -23,16 +37,10 @@ export function buildProgram(): Command {
     .version(VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for every flag and its default)")
     .exitOverride();
-  for (const make of [
-    decontaminateCommand,
-    generateCommand,
-    exportCommand,
-    statsCommand,
-    mergeCommand,
-    modelsCommand,
-  ]) {
-    program.addCommand(make().exitOverride());
-  }
+  const named = argv?.[2];
+  const only = COMMANDS.filter(([name]) => name === named);
+  const makers = await Promise.all((only.length > 0 ? only : COMMANDS).map(([, load]) => load()));
+  for (const make of makers) program.addCommand(make().exitOverride());
   return program;
 }
 
@@ -69,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
       /^--log-level=(debug|trace)$/.test(a),
   );
   try {
-    await buildProgram().parseAsync(argv, { from: "node" });
+    await (await buildProgram(argv)).parseAsync(argv, { from: "node" });
     return EXIT.ok;
   } catch (e) {
     return report(e, debug);

@@ -6,6 +6,7 @@ import { InputError, InputErrors } from "../src/errors.js";
 import { IdSet } from "../src/problems/id-set.js";
 import {
   createReadProblemsStats,
+  normalizeQuestion,
   problemId,
   type ReadProblemsOptions,
   readProblems,
@@ -48,6 +49,11 @@ describe("IdSet", () => {
     expect(set.addOrGet("id-5000", 5000)).toBeUndefined();
     expect(set.addOrGet("", 0)).toBeUndefined();
     expect(set.addOrGet("", 1)).toBe(0);
+    // A derived id is keyed by its own hex digits, another id by its hash: equal ids still meet.
+    const derived = problemId("Add two numbers.");
+    expect(set.addOrGet(derived, 7)).toBeUndefined();
+    expect(set.addOrGet(derived, 8)).toBe(7);
+    expect(set.addOrGet(derived.toUpperCase(), 9)).toBeUndefined();
   });
 });
 
@@ -58,6 +64,23 @@ describe("problemId", () => {
     expect(problemId("Add two numbers!")).not.toBe(problemId("Add two numbers."));
     // Pinned: ids end up in run directories, so they must never change between versions.
     expect(problemId("Add two numbers.")).toBe("p-000821b4f8d98fcb"); // sha256("Add two numbers.")
+  });
+
+  // normalizeQuestion skips the single spaces between words; it must still equal the plain definition.
+  it.each([
+    "a b",
+    " a",
+    "a ",
+    "a  b",
+    "a \nb",
+    "a\n b",
+    "a \u00a0 b",
+    "\u3000a\u2003b\ufeff",
+    "a\u200bb \u0085 c",
+    "  \t\r\n  ",
+    "",
+  ])('normalizes %j exactly like replace(/\\s+/g, " ").trim()', (text) => {
+    expect(normalizeQuestion(text)).toBe(text.replace(/\s+/g, " ").trim());
   });
 });
 

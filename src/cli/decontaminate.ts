@@ -1,8 +1,12 @@
+/**
+ * `sra decontaminate <problems> -o <file>`: flags only; the work is decontaminate in
+ * src/commands/decontaminate.ts, imported when the command runs.
+ */
 import { Command } from "commander";
-import { DECONTAMINATE_DEFAULTS, decontaminate } from "../commands/decontaminate.js";
 import { BUILTIN_BENCHMARKS, DEFAULT_AGAINST } from "../decontaminate/benchmarks.js";
+import { DECONTAMINATE_DEFAULTS } from "../decontaminate/defaults.js";
 import { DENOMINATORS, type Denominator } from "../decontaminate/overlap.js";
-import { createLogger, type LogLevel } from "../util/logger.js";
+import type { LogLevel } from "../util/logger.js";
 import { choiceOption, floatOption, intOption, listOption, logLevelOption } from "./options.js";
 
 interface Flags {
@@ -97,6 +101,10 @@ export function decontaminateCommand(): Command {
     )
     .option("--log-level <level>", "log level for stderr", logLevelOption, "warn" as LogLevel)
     .action(async (input: string, flags: Flags) => {
+      const [{ decontaminate }, { createLogger }] = await Promise.all([
+        import("../commands/decontaminate.js"),
+        import("../util/logger.js"),
+      ]);
       await decontaminate({
         input,
         output: flags.output,

@@ -1,13 +1,12 @@
-/** `sra export` flags -> ExportCommandOptions. */
+/** `sra export` flags -> ExportCommandOptions; runExport (src/commands/export.ts) is imported when it runs. */
 import { Command, InvalidArgumentError } from "commander";
-import { runExport } from "../commands/export.js";
 import type { LlamaFactoryStyle } from "../export/dataset-info.js";
 import {
   EXPORT_DEFAULTS,
   EXPORT_FORMATS,
   type ExportFormat,
   LLAMAFACTORY_STYLES,
-} from "../export/export-dataset.js";
+} from "../export/defaults.js";
 import type { LogLevel } from "../util/logger.js";
 import { choiceOption, floatOption, intOption, logLevelOption } from "./options.js";
 
@@ -127,6 +126,7 @@ export function exportCommand(): Command {
     )
     .option("--log-level <level>", "log level on stderr", logLevelOption, "warn" as LogLevel)
     .action(async (flags: ExportFlags) => {
+      const { runExport } = await import("../commands/export.js");
       await runExport({
         format: flags.format,
         input: flags.input,

@@ -2,10 +2,9 @@
  * `sra generate`: flags only. Each flag becomes a field of a partial settings object (the top layer
  * of the config resolution); ranges are checked once, on the merged config, so a flag and a
  * --config file get the same rule and the same message. The work is runGenerate in
- * src/commands/generate.ts.
+ * src/commands/generate.ts, imported when the command runs.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { runGenerate } from "../commands/generate.js";
 import { UsageError } from "../errors.js";
 import { parseMaxFailures } from "../run/failure-budget.js";
 import { parseShard } from "../run/shard.js";
@@ -228,6 +227,7 @@ export function generateCommand(): Command {
             : flags.maxFailures.kind === "count"
               ? flags.maxFailures.count
               : flags.maxFailures.fraction;
+      const { runGenerate } = await import("../commands/generate.js");
       await runGenerate(
         {
           out: flags.out,

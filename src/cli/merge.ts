@@ -1,8 +1,8 @@
 /**
- * `sra merge <run-dir>... --out <dir>`: flags only; the work is runMerge in src/commands/merge.ts.
+ * `sra merge <run-dir>... --out <dir>`: flags only; the work is runMerge in src/commands/merge.ts,
+ * imported when the command runs.
  */
 import { Command } from "commander";
-import { runMerge } from "../commands/merge.js";
 
 export function mergeCommand(): Command {
   return new Command("merge")
@@ -15,6 +15,7 @@ export function mergeCommand(): Command {
     .argument("<run-dirs...>", "run directories written by sra generate")
     .requiredOption("--out <dir>", "new run directory to write (must not exist, or be empty)")
     .action(async (runDirs: string[], flags: { out: string }) => {
+      const { runMerge } = await import("../commands/merge.js");
       await runMerge({ runDirs, out: flags.out }, { stderr: process.stderr });
     });
 }

@@ -1,8 +1,8 @@
 /**
- * `sra models [--json] [--base-url URL]`: flags only; the work is listModels in src/commands/models.ts.
+ * `sra models [--json] [--base-url URL]`: flags only; the work is listModels in src/commands/models.ts,
+ * imported when the command runs.
  */
 import { Command } from "commander";
-import { formatModelsReport, listModels } from "../commands/models.js";
 import { floatOption } from "./options.js";
 
 interface ModelsFlags {
@@ -33,6 +33,7 @@ export function modelsCommand(): Command {
     )
     .option("--presets <file>", "presets file (default: the bundled configs/models.json)")
     .action(async (flags: ModelsFlags) => {
+      const { formatModelsReport, listModels } = await import("../commands/models.js");
       const report = await listModels({
         presetsFile: flags.presets,
         baseUrl: flags.baseUrl,

@@ -3,7 +3,7 @@
  * that names the flag, so `sra generate --c -1` says exactly what is wrong.
  */
 import { InvalidArgumentError } from "commander";
-import { LOG_LEVELS, type LogLevel } from "../util/logger.js";
+import type { LogLevel } from "../util/logger.js";
 
 export function intOption(flag: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -55,4 +55,22 @@ export function repeatOption(value: string, previous: string[] | undefined): str
   return [...(previous ?? []), value];
 }
 
-export const logLevelOption = choiceOption<LogLevel>("--log-level", LOG_LEVELS);
+/**
+ * util/logger.ts's LOG_LEVELS, in the same order, restated because importing the logger loads pino,
+ * which parsing flags (and `sra --help`) does not need. Typed as a Record over LogLevel, so the build
+ * fails when a level is added to or removed from the logger and not here.
+ */
+const LOG_LEVEL_KEYS: Record<LogLevel, null> = {
+  fatal: null,
+  error: null,
+  warn: null,
+  info: null,
+  debug: null,
+  trace: null,
+  silent: null,
+};
+
+export const logLevelOption = choiceOption<LogLevel>(
+  "--log-level",
+  Object.keys(LOG_LEVEL_KEYS) as LogLevel[],
+);

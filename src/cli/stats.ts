@@ -1,6 +1,5 @@
-/** `sra stats` flags -> StatsOptions. */
+/** `sra stats` flags -> StatsOptions; runStats (src/commands/stats.ts) is imported when it runs. */
 import { Command } from "commander";
-import { runStats } from "../commands/stats.js";
 
 export function statsCommand(): Command {
   return new Command("stats")
@@ -11,6 +10,7 @@ export function statsCommand(): Command {
     .argument("<run-dir...>", "run directories written by `sra generate`")
     .option("--json", "print the statistics as JSON instead of a table (default: table)", false)
     .action(async (runs: string[], flags: { json: boolean }) => {
+      const { runStats } = await import("../commands/stats.js");
       await runStats({ runs, json: flags.json });
     });
 }

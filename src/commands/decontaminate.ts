@@ -14,6 +14,7 @@ import {
   parseUserBenchmarkSpec,
 } from "../decontaminate/benchmarks.js";
 import { defaultCacheDir, type LoadedBenchmark, loadBenchmark } from "../decontaminate/datasets.js";
+import { DECONTAMINATE_DEFAULTS } from "../decontaminate/defaults.js";
 import { type BenchmarkItem, NgramIndex } from "../decontaminate/ngram-index.js";
 import { DENOMINATORS, type Denominator, scoreMatch } from "../decontaminate/overlap.js";
 import {
@@ -28,14 +29,7 @@ import { createReadProblemsStats, type ReadProblemsStats, readProblems } from ".
 import { type Logger, silentLogger } from "../util/logger.js";
 import { removeStaleTempFiles } from "../util/output-dir.js";
 
-export const DECONTAMINATE_DEFAULTS = {
-  ngram: 10,
-  threshold: 0.5,
-  denominator: "min" as Denominator,
-  top: 20,
-  questionField: "question",
-  idField: "id",
-};
+export { DECONTAMINATE_DEFAULTS } from "../decontaminate/defaults.js";
 
 export interface DecontaminateOptions {
   input: string;

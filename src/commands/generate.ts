@@ -701,12 +701,14 @@ export async function runGenerate(options: GenerateOptions, io: GenerateIo): Pro
         yield { kind: "code", problem: planProblem(value), plan: value };
       }
     }
-    if (stage === "code") return;
+    if (stage === "code" || selected.size === 0) return;
     for await (const problem of readProblems(config.input.problems, readOptions)) {
       if (!selected.has(problem.id)) continue;
       if (todoFor(problem.id, stage, state, config.run.retryFailures) !== "search") continue;
       selected.delete(problem.id);
       yield { kind: "search", problem };
+      // All scheduled (e.g. --limit N): step 3 validated the rest of the file; reading it again is waste.
+      if (selected.size === 0) return;
     }
   }
 }

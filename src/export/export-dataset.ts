@@ -20,6 +20,7 @@ import {
   mergeDatasetInfo,
   renderDatasetInfo,
 } from "./dataset-info.js";
+import { EXPORT_DEFAULTS, type ExportFormat } from "./defaults.js";
 import { toAlpacaRecord } from "./formats/alpaca.js";
 import { toSampleRecord } from "./formats/jsonl.js";
 import { toOpenAiRecord } from "./formats/openai.js";
@@ -36,19 +37,7 @@ import { type ExportInput, type InputKind, readExportItems, resolveInput } from 
 import { estimateTokens, TEMPLATE_OVERHEAD_TOKENS } from "./tokens.js";
 import { type OutputFile, writeOutputFiles } from "./writer.js";
 
-export const EXPORT_FORMATS = ["llamafactory", "jsonl", "sharegpt", "openai"] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-export const LLAMAFACTORY_STYLES = ["alpaca", "sharegpt"] as const;
-
-export const EXPORT_DEFAULTS = {
-  instructionSet: "default",
-  seed: 0,
-  loraRank: 8,
-  epochs: 3,
-  learningRate: 1e-4,
-  cutoffLen: 2048,
-  style: "alpaca",
-} as const;
+export { EXPORT_DEFAULTS, EXPORT_FORMATS, type ExportFormat, LLAMAFACTORY_STYLES } from "./defaults.js";
 
 /** How many over-length sample ids a report names. */
 const OVER_LENGTH_SHOWN = 5;

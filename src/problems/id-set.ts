@@ -3,8 +3,14 @@
  * where it was first seen, in flat typed arrays (16 bytes a slot, at most half the slots used: 16-32
  * bytes a problem, against ~100 for a Map of strings). Two different ids share 64 hash bits with probability ~n²/2^65 (about
  * 3e-8 for a million problems), the only way this could report a duplicate that is not one.
+ *
+ * A derived id ("p-" + 16 hex digits, see problemId) already is 64 bits of a sha256, so those digits
+ * are its key, without hashing it again. The key depends only on the id's text, so equal ids always
+ * meet; a derived-looking id and any other id share a key with the same ~2^-64 odds as above.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "./sha256.js";
+
+const DERIVED_ID = /^p-[0-9a-f]{16}$/;
 
 export class IdSet {
   private hi = new Uint32Array(1024);
@@ -19,9 +25,9 @@ export class IdSet {
 
   /** Where `id` was first seen, or undefined after recording it as seen at `where` (>= 0). */
   addOrGet(id: string, where: number): number | undefined {
-    const digest = createHash("sha256").update(id, "utf8").digest();
-    const hi = digest.readUInt32BE(0);
-    const lo = digest.readUInt32BE(4);
+    const key = DERIVED_ID.test(id) ? id.slice(2) : sha256Hex(id);
+    const hi = Number.parseInt(key.slice(0, 8), 16);
+    const lo = Number.parseInt(key.slice(8, 16), 16);
     const found = this.find(hi, lo);
     if (this.at[found] !== 0) return this.at[found]! - 1;
     if ((this.count + 1) * 2 > this.at.length) {

@@ -52,13 +52,18 @@ function finish(bytes: Buffer, line: number, terminated: boolean): RawLine {
   return { line, bytes: b, terminated };
 }
 
-export async function* readRawLines(file: string): AsyncGenerator<RawLine> {
+/**
+ * The lines of a file, in batches: the lines each read chunk completes. The caller loops over a batch
+ * synchronously, so reading costs one await per chunk rather than several per line.
+ */
+export async function* readRawLineBatches(file: string): AsyncGenerator<RawLine[]> {
   const stream = await openInput(file);
   // Pieces of a line that spans chunks; joined once when its newline arrives (no quadratic copying).
   let pieces: Buffer[] = [];
   let line = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const batch: RawLine[] = [];
       let start = 0;
       for (;;) {
         const nl = chunk.indexOf(NL, start);
@@ -67,10 +72,11 @@ export async function* readRawLines(file: string): AsyncGenerator<RawLine> {
         const bytes = pieces.length === 0 ? part : Buffer.concat([...pieces, part]);
         pieces = [];
         line++;
-        yield finish(bytes, line, true);
+        batch.push(finish(bytes, line, true));
         start = nl + 1;
       }
       if (start < chunk.length) pieces.push(chunk.subarray(start));
+      if (batch.length > 0) yield batch;
     }
   } catch (e) {
     if (e instanceof InputError) throw e;
@@ -80,6 +86,6 @@ export async function* readRawLines(file: string): AsyncGenerator<RawLine> {
   }
   if (pieces.length > 0) {
     line++;
-    yield finish(Buffer.concat(pieces), line, false);
+    yield [finish(Buffer.concat(pieces), line, false)];
   }
 }

@@ -16,13 +16,13 @@
  * `duplicates` and listed in `warnings` (the paper's own LeetCode file repeats two problems).
  */
 import { isUtf8 } from "node:buffer";
-import { createHash } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import { InputError, InputErrors } from "../errors.js";
 import type { Problem } from "../types.js";
 import { parseJson } from "../util/parse-json.js";
 import { IdSet } from "./id-set.js";
-import { openInput, readRawLines } from "./raw-lines.js";
+import { openInput, type RawLine, readRawLineBatches } from "./raw-lines.js";
+import { sha256Hex } from "./sha256.js";
 
 export interface ReadProblemsOptions {
   /** The field that holds the problem statement (default "question"; LeetCode dumps use "content"). */
@@ -84,14 +84,35 @@ export function createReadProblemsStats(): ReadProblemsStats {
   };
 }
 
-/** Whitespace collapsed to single spaces, trimmed: the form hashed into a derived id. */
+/**
+ * The whitespace runs that normalising changes: every run except a lone " ". A run starting with
+ * another whitespace character matches the first branch; one starting with " " matches the first
+ * branch when a non-space whitespace character follows, otherwise the second; either way the match
+ * is the whole run, since `\s*` and `\s+` are greedy.
+ */
+const NON_SINGLE_SPACE_RUN = / ?[^\S ]\s*| \s+/g;
+
+/**
+ * Whitespace collapsed to single spaces, trimmed: the form hashed into a derived id. Exactly
+ * `question.replace(/\s+/g, " ").trim()` (trim() strips the same characters as `\s`), about 4 times
+ * faster: most runs are the single spaces between words, which are left alone instead of being
+ * replaced by themselves, one regex match each.
+ */
 export function normalizeQuestion(question: string): string {
-  return question.replace(/\s+/g, " ").trim();
+  return question.trim().replace(NON_SINGLE_SPACE_RUN, " ");
 }
 
 /** A stable id for a question without one: "p-" + the first 16 hex digits of sha256(normalised text). */
 export function problemId(question: string): string {
-  return `p-${createHash("sha256").update(normalizeQuestion(question), "utf8").digest("hex").slice(0, 16)}`;
+  return `p-${sha256Hex(normalizeQuestion(question)).slice(0, 16)}`;
+}
+
+/** A parsed record and where it came from, before it is checked. */
+interface Entry {
+  where: Where;
+  value: unknown;
+  text: string;
+  hasReplacement: boolean;
 }
 
 interface Where {
@@ -206,10 +227,7 @@ function lineOf(text: string, offset: number): number {
 }
 
 /** The records of a JSON array file, or a single InputError for the whole file. */
-async function* readArrayEntries(
-  file: string,
-  stats: ReadProblemsStats,
-): AsyncGenerator<{ where: Where; value: unknown; text: string; hasReplacement: boolean } | InputError> {
+async function* readArrayEntries(file: string, stats: ReadProblemsStats): AsyncGenerator<Entry | InputError> {
   const { size } = await fsp.stat(file);
   if (size > MAX_JSON_ARRAY_BYTES) {
     yield new InputError(
@@ -263,46 +281,43 @@ async function* readArrayEntries(
   }
 }
 
-/** The records of a JSON Lines file, one per non-blank line, streamed. */
-async function* readLineEntries(
+/** One line of a JSON Lines file as a record, an InputError, or undefined for a blank line. */
+function lineEntry(
+  { line, bytes, terminated }: RawLine,
   file: string,
   stats: ReadProblemsStats,
-): AsyncGenerator<{ where: Where; value: unknown; text: string; hasReplacement: boolean } | InputError> {
-  for await (const { line, bytes, terminated } of readRawLines(file)) {
-    stats.lines++;
-    const text = bytes.toString("utf8");
-    const hasReplacement = text.includes("\uFFFD");
-    if (hasReplacement && !isUtf8(bytes)) {
-      const col = text.indexOf("\uFFFD") + 1;
-      yield new InputError(
-        `invalid UTF-8 bytes (first at character ${col}; is the file in another encoding?)`,
-        { file, line },
-      );
-      continue;
-    }
-    if (text.trim() === "") {
-      stats.blank++;
-      continue;
-    }
-    const parsed = parseJson(text);
-    if (!parsed.ok) {
-      const torn = terminated ? "" : " (the last line has no newline: the file looks truncated)";
-      // A lone "{" opening the file: one pretty-printed object (or `json.dump(..., indent=2)` per
-      // record), which JSON Lines cannot be. Say so, rather than only listing every line as bad.
-      const spread = text.trim() === "{" && stats.lines - stats.blank === 1;
-      yield new InputError(
-        `invalid JSON${torn}: ${parsed.error}`,
-        { file, line },
-        spread
-          ? {
-              hint: `this looks like JSON spread over several lines; JSON Lines needs one object per line: jq -c . ${file} > problems.jsonl`,
-            }
-          : {},
-      );
-      continue;
-    }
-    yield { where: { file, line, element: undefined }, value: parsed.value, text, hasReplacement };
+): Entry | InputError | undefined {
+  stats.lines++;
+  const text = bytes.toString("utf8");
+  const hasReplacement = text.includes("\uFFFD");
+  if (hasReplacement && !isUtf8(bytes)) {
+    const col = text.indexOf("\uFFFD") + 1;
+    return new InputError(
+      `invalid UTF-8 bytes (first at character ${col}; is the file in another encoding?)`,
+      { file, line },
+    );
   }
+  if (text.trim() === "") {
+    stats.blank++;
+    return undefined;
+  }
+  const parsed = parseJson(text);
+  if (!parsed.ok) {
+    const torn = terminated ? "" : " (the last line has no newline: the file looks truncated)";
+    // A lone "{" opening the file: one pretty-printed object (or `json.dump(..., indent=2)` per
+    // record), which JSON Lines cannot be. Say so, rather than only listing every line as bad.
+    const spread = text.trim() === "{" && stats.lines - stats.blank === 1;
+    return new InputError(
+      `invalid JSON${torn}: ${parsed.error}`,
+      { file, line },
+      spread
+        ? {
+            hint: `this looks like JSON spread over several lines; JSON Lines needs one object per line: jq -c . ${file} > problems.jsonl`,
+          }
+        : {},
+    );
+  }
+  return { where: { file, line, element: undefined }, value: parsed.value, text, hasReplacement };
 }
 
 /**
@@ -325,23 +340,21 @@ export async function* readProblems(
     if (stats.errors.length < MAX_REPORTED_ERRORS) stats.errors.push(e);
   };
 
-  const first = await firstSignificantByte(file);
-  stats.format = first === 0x5b ? "json-array" : "jsonl";
-  const entries =
-    stats.format === "json-array" ? readArrayEntries(file, stats) : readLineEntries(file, stats);
-  for await (const entry of entries) {
+  const checkOptions = {
+    questionField,
+    idField,
+    ...(options.maxQuestionChars === undefined ? {} : { maxQuestionChars: options.maxQuestionChars }),
+  };
+  /** Check and count one entry: the problem to yield, or undefined (bad, repeated, or after an error). */
+  const accept = (entry: Entry | InputError): Problem | undefined => {
     if (entry instanceof InputError) {
       fail(entry);
-      continue;
+      return undefined;
     }
-    const problem = toProblem(entry.value, entry.where, entry.text, {
-      questionField,
-      idField,
-      ...(options.maxQuestionChars === undefined ? {} : { maxQuestionChars: options.maxQuestionChars }),
-    });
+    const problem = toProblem(entry.value, entry.where, entry.text, checkOptions);
     if (problem instanceof InputError) {
       fail(problem);
-      continue;
+      return undefined;
     }
     const firstSeen = seen.addOrGet(problem.id, entry.where.element ?? entry.where.line ?? 0);
     if (firstSeen !== undefined) {
@@ -362,12 +375,31 @@ export async function* readProblems(
           new InputError(`duplicate id "${problem.id}" (first at ${firstAt})`, locate(entry.where, idField)),
         );
       }
-      continue;
+      return undefined;
     }
     stats.problems++;
     if (entry.hasReplacement) stats.replacementChars++;
     // Strict mode: after the first error nothing the caller does with later problems can be kept.
-    if (skipInvalid || stats.invalid === 0) yield problem;
+    return skipInvalid || stats.invalid === 0 ? problem : undefined;
+  };
+
+  const first = await firstSignificantByte(file);
+  stats.format = first === 0x5b ? "json-array" : "jsonl";
+  if (stats.format === "json-array") {
+    for await (const entry of readArrayEntries(file, stats)) {
+      const problem = accept(entry);
+      if (problem !== undefined) yield problem;
+    }
+  } else {
+    // One await per read chunk (up to 1 MiB), not per line: the lines of a chunk are checked in a loop.
+    for await (const batch of readRawLineBatches(file)) {
+      for (const raw of batch) {
+        const entry = lineEntry(raw, file, stats);
+        if (entry === undefined) continue;
+        const problem = accept(entry);
+        if (problem !== undefined) yield problem;
+      }
+    }
   }
   if (!skipInvalid && stats.invalid > 0) {
     // The first error's own advice (e.g. "pass --question-field content") beats the generic one.
