@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { onAbort } from "../src/llm/abort-listeners.js";
-import { createDispatchFetch } from "../src/llm/dispatch-fetch.js";
+import { createDispatchFetch, ReplyHeaders, type TransportInit } from "../src/llm/dispatch-fetch.js";
 import { createHttpDispatcher, type HttpDispatcher } from "../src/llm/http-dispatcher.js";
 import { createOpenAiLlm } from "../src/llm/openai-llm.js";
 
@@ -40,6 +40,30 @@ async function dispatcher(): Promise<HttpDispatcher> {
   if (!d) throw new Error("no undici Agent in this Node");
   cleanups.push(() => d.destroy());
   return d;
+}
+
+/** An OpenAI-compatible adapter for the test server at `base`, closed after the test. */
+function openAiLlmAt(base: string) {
+  const llm = createOpenAiLlm({
+    baseUrl: `${base}/v1`,
+    apiKey: "k",
+    model: "m",
+    systemRole: true,
+    timeoutMs: 5000,
+  });
+  cleanups.push(() => llm.close());
+  return llm;
+}
+
+/** Counts the real "abort" listeners added to `signal` from now on. */
+function countListeners(signal: AbortSignal): () => number {
+  let added = 0;
+  const add = signal.addEventListener.bind(signal);
+  signal.addEventListener = ((...args: Parameters<AbortSignal["addEventListener"]>) => {
+    added++;
+    add(...args);
+  }) as AbortSignal["addEventListener"];
+  return () => added;
 }
 
 const completion = (content: string) =>
@@ -101,19 +125,37 @@ describe("dispatch fetch", () => {
     await expect(pending).rejects.toThrow("stop now");
   });
 
+  it("aborts mid-request on the caller's signal too, with its reason", async () => {
+    const base = await serve(() => {
+      /* never answers */
+    });
+    const caller = new AbortController();
+    const init: TransportInit = { method: "POST", body: "{}", callerSignal: caller.signal };
+    const pending = createDispatchFetch(await dispatcher())(`${base}/x`, init);
+    setTimeout(() => caller.abort(new Error("run interrupted")), 50);
+    await expect(pending).rejects.toThrow("run interrupted");
+  });
+
+  it("a run's shared signal gets one listener, however many requests pass through", async () => {
+    const base = await serve((_req, _body, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(completion("ok"));
+    });
+    const caller = new AbortController();
+    const added = countListeners(caller.signal);
+    const llm = openAiLlmAt(base);
+    const request = { purpose: "propose" as const, messages: [{ role: "user" as const, content: "hi" }] };
+    const replies = await Promise.all(Array.from({ length: 40 }, () => llm.complete(request, caller.signal)));
+    expect(replies.map((r) => r.text)).toEqual(Array.from({ length: 40 }, () => "ok"));
+    expect(added()).toBe(1);
+  });
+
   it("does not follow a redirect: the adapter reports it as an HTTP error with a hint", async () => {
     const base = await serve((_req, _body, res) => {
       res.writeHead(307, { location: "/elsewhere" });
       res.end();
     });
-    const llm = createOpenAiLlm({
-      baseUrl: `${base}/v1`,
-      apiKey: "k",
-      model: "m",
-      systemRole: true,
-      timeoutMs: 5000,
-    });
-    cleanups.push(() => llm.close());
+    const llm = openAiLlmAt(base);
     const e = await llm
       .complete({ purpose: "propose", messages: [{ role: "user", content: "hi" }] })
       .catch((x: unknown) => x);
@@ -122,21 +164,43 @@ describe("dispatch fetch", () => {
   });
 });
 
+describe("ReplyHeaders", () => {
+  it("reads names case-insensitively, joins repeats like Headers.get, and iterates lower-cased", () => {
+    const h = ReplyHeaders.fromRaw([
+      Buffer.from("Content-Type"),
+      Buffer.from("application/json"),
+      "X-Thing",
+      "a",
+      "x-thing",
+      " b ",
+      Buffer.from("Retry-After"),
+      Buffer.from("2"),
+    ]);
+    expect(h.get("content-type")).toBe("application/json");
+    expect(h.get("X-THING")).toBe("a, b");
+    expect(h.has("retry-after")).toBe(true);
+    expect(h.get("missing")).toBeNull();
+    expect([...h]).toEqual([
+      ["content-type", "application/json"],
+      ["x-thing", "a, b"],
+      ["retry-after", "2"],
+    ]);
+    h.delete("Content-Type");
+    expect(h.has("content-type")).toBe(false);
+    expect(ReplyHeaders.fromRaw(null).get("x")).toBeNull();
+  });
+});
+
 describe("onAbort", () => {
   it("adds one real listener per signal however many wait, and calls each live callback once", () => {
     const controller = new AbortController();
     const signal = controller.signal;
-    let added = 0;
-    const add = signal.addEventListener.bind(signal);
-    signal.addEventListener = ((...args: Parameters<AbortSignal["addEventListener"]>) => {
-      added++;
-      add(...args);
-    }) as AbortSignal["addEventListener"];
+    const added = countListeners(signal);
     const calls: number[] = [];
     const removers = Array.from({ length: 500 }, (_, i) => onAbort(signal, () => calls.push(i)));
     for (let i = 0; i < 500; i += 2) removers[i]!();
     controller.abort();
-    expect(added).toBe(1);
+    expect(added()).toBe(1);
     expect(calls).toHaveLength(250);
     expect(calls.every((i) => i % 2 === 1)).toBe(true);
     controller.abort();

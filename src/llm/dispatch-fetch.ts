@@ -15,9 +15,25 @@
  * Request objects) go to the global fetch.
  */
 import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
+import { onAbort as listenForAbort } from "./abort-listeners.js";
 import type { HttpDispatcher } from "./http-dispatcher.js";
 
 type FetchInput = string | URL | Request;
+
+/**
+ * fetch's init, plus the caller's own signal. The openai client passes its request options'
+ * `fetchOptions` through to the transport; openai-llm.ts puts the run's signal there, because a signal
+ * given to the client itself gets one listener per request that is never removed.
+ */
+export type TransportInit = RequestInit & { callerSignal?: AbortSignal };
+
+/** The global fetch (used when no undici Agent can be made), honouring `callerSignal` too. */
+export const globalFetchWithCallerSignal = ((input: FetchInput, init: TransportInit = {}) => {
+  const { callerSignal, ...rest } = init;
+  if (!callerSignal) return fetch(input, rest);
+  const signal = rest.signal ? AbortSignal.any([rest.signal, callerSignal]) : callerSignal;
+  return fetch(input, { ...rest, signal });
+}) as typeof fetch;
 
 function flattenHeaders(headers: RequestInit["headers"]): string[] {
   const out: string[] = [];
@@ -53,6 +69,58 @@ function decode(body: Buffer, encoding: string | null): Buffer {
 }
 
 /**
+ * The reply's headers, read-only: what the openai client and our error mapping read of a Response's
+ * headers (get, has, entries and iteration), over a Map filled once from the raw header list.
+ *
+ * Why not a WHATWG Headers: filling one validates and normalises every name and value (webidl
+ * conversions, a sorted copy on each iteration), and the openai client walks the reply headers up to
+ * three times per call to build debug-log details that are dropped unless its own debug logging is
+ * on. At a thousand replies a second that was a visible slice of sra's CPU (scripts/bench-generate.ts).
+ * Names are lower-cased; repeated headers are joined with ", " as Headers.get does.
+ */
+export class ReplyHeaders {
+  readonly #map = new Map<string, string>();
+  /** From undici's raw list [name, value, name, value, ...] (bytes are latin1, RFC 9110). */
+  static fromRaw(raw: readonly (Buffer | string)[] | null): ReplyHeaders {
+    const h = new ReplyHeaders();
+    const list = raw ?? [];
+    for (let i = 0; i + 1 < list.length; i += 2) h.add(latin1(list[i]), latin1(list[i + 1]));
+    return h;
+  }
+  private add(name: string, value: string): void {
+    const key = name.toLowerCase();
+    const v = value.trim();
+    const had = this.#map.get(key);
+    this.#map.set(key, had === undefined ? v : `${had}, ${v}`);
+  }
+  /** Removes a header (the body is handed on decoded, so content-encoding/length no longer apply). */
+  delete(name: string): void {
+    this.#map.delete(name.toLowerCase());
+  }
+  get(name: string): string | null {
+    return this.#map.get(name.toLowerCase()) ?? null;
+  }
+  has(name: string): boolean {
+    return this.#map.has(name.toLowerCase());
+  }
+  entries(): IterableIterator<[string, string]> {
+    return this.#map.entries();
+  }
+  keys(): IterableIterator<string> {
+    return this.#map.keys();
+  }
+  values(): IterableIterator<string> {
+    return this.#map.values();
+  }
+  forEach(fn: (value: string, name: string, parent: ReplyHeaders) => void): void {
+    for (const [name, value] of this.#map) fn(value, name, this);
+  }
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.#map.entries();
+  }
+}
+
+/**
  * A Response over a reply already read whole. `new Response(bytes)` would wrap the bytes in a web
  * stream only for json() to read them back out of it; openai-llm.ts reads `status`, `ok`, `headers`
  * and then `json()` or `text()` once. `body` is made on demand, for anything that wants a stream.
@@ -66,7 +134,7 @@ class BufferedResponse {
     private readonly bytes: Buffer | null,
     readonly status: number,
     readonly statusText: string,
-    readonly headers: Headers,
+    readonly headers: ReplyHeaders,
     readonly url: string,
   ) {
     this.ok = status >= 200 && status < 300;
@@ -106,46 +174,77 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
 }
 
+/** Where a URL string sends a request; cached, since every call of an endpoint has the same URL. */
+interface Target {
+  origin: string;
+  path: string;
+  href: string;
+}
+const MAX_TARGETS = 256;
+
 /** fetch(input, init) over `dispatcher` (falls back to the global fetch for bodies it does not send). */
 export function createDispatchFetch(dispatcher: HttpDispatcher): typeof fetch {
-  return ((input: FetchInput, init: RequestInit = {}): Promise<Response> => {
+  const targets = new Map<string, Target>();
+  const targetOf = (input: string | URL): Target => {
+    const key = typeof input === "string" ? input : input.href;
+    let t = targets.get(key);
+    if (!t) {
+      const url = typeof input === "string" ? new URL(input) : input;
+      t = { origin: url.origin, path: `${url.pathname}${url.search}`, href: url.href };
+      if (targets.size >= MAX_TARGETS) targets.clear();
+      targets.set(key, t);
+    }
+    return t;
+  };
+  return ((input: FetchInput, init: TransportInit = {}): Promise<Response> => {
     const body = init.body;
     if (
       input instanceof Request ||
       !(body === undefined || body === null || typeof body === "string" || body instanceof Uint8Array)
     ) {
-      return fetch(input, { ...init, dispatcher } as RequestInit);
+      return globalFetchWithCallerSignal(input, { ...init, dispatcher } as RequestInit);
     }
-    const url = typeof input === "string" ? new URL(input) : input;
+    const target = targetOf(input);
     const signal = init.signal ?? undefined;
+    const callerSignal = init.callerSignal;
     return new Promise<Response>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(abortReason(signal));
+      const aborted = signal?.aborted ? signal : callerSignal?.aborted ? callerSignal : undefined;
+      if (aborted) {
+        reject(abortReason(aborted));
         return;
       }
       let abortRequest: ((reason: unknown) => void) | undefined;
       let settled = false;
-      const onAbort = (): void => {
-        const reason = abortReason(signal as AbortSignal);
+      let abortedBy: AbortSignal | undefined;
+      const abortWith = (by: AbortSignal): void => {
+        abortedBy ??= by;
+        const reason = abortReason(by);
         if (abortRequest) abortRequest(reason);
         settle(reason);
       };
+      const onSignalAbort = (): void => abortWith(signal as AbortSignal);
+      // The caller's signal is shared by every request of a run: listened to through one multiplexed
+      // listener (abort-listeners.ts), not one EventTarget listener per request.
+      const stopCaller = callerSignal
+        ? listenForAbort(callerSignal, () => abortWith(callerSignal))
+        : undefined;
       const settle = (error: unknown, response?: Response): void => {
         if (settled) return;
         settled = true;
-        signal?.removeEventListener("abort", onAbort);
+        signal?.removeEventListener("abort", onSignalAbort);
+        stopCaller?.();
         if (response) resolve(response);
         else reject(error);
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      signal?.addEventListener("abort", onSignalAbort, { once: true });
       let status = 0;
       let statusText = "";
-      let headers = new Headers();
+      let headers = new ReplyHeaders();
       const chunks: Buffer[] = [];
       dispatcher.dispatch(
         {
-          origin: url.origin,
-          path: `${url.pathname}${url.search}`,
+          origin: target.origin,
+          path: target.path,
           method: (init.method ?? "GET").toUpperCase() as "GET",
           headers: flattenHeaders(init.headers),
           body: body ?? null,
@@ -153,18 +252,13 @@ export function createDispatchFetch(dispatcher: HttpDispatcher): typeof fetch {
         {
           onConnect(abort: (reason?: Error) => void) {
             abortRequest = abort as (reason: unknown) => void;
-            if (signal?.aborted) abort(abortReason(signal) as Error);
+            if (abortedBy) abort(abortReason(abortedBy) as Error);
           },
           onHeaders(code: number, raw: Buffer[] | string[] | null, _resume: () => void, text?: string) {
             if (code < 200) return true; // 1xx: the final status follows
             status = code;
             statusText = text ?? "";
-            headers = new Headers();
-            const list = raw ?? [];
-            for (let i = 0; i + 1 < list.length; i += 2) {
-              // Header bytes are latin1 (RFC 9110), as fetch reads them.
-              headers.append(latin1(list[i]), latin1(list[i + 1]));
-            }
+            headers = ReplyHeaders.fromRaw(raw);
             return true;
           },
           onData(chunk: Buffer) {
@@ -182,7 +276,7 @@ export function createDispatchFetch(dispatcher: HttpDispatcher): typeof fetch {
                 status,
                 statusText,
                 headers,
-                url.href,
+                target.href,
               );
               settle(undefined, response as unknown as Response);
             } catch (e) {

@@ -9,8 +9,7 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import { LlmError } from "../errors.js";
 import type { Logger } from "../util/logger.js";
 import { VERSION } from "../version.js";
-import { onAbort } from "./abort-listeners.js";
-import { createDispatchFetch } from "./dispatch-fetch.js";
+import { createDispatchFetch, globalFetchWithCallerSignal, type TransportInit } from "./dispatch-fetch.js";
 import { foldSystemIntoUser } from "./fold-system.js";
 import { createHttpDispatcher, type HttpDispatcher } from "./http-dispatcher.js";
 import { parseRetryAfter } from "./retry.js";
@@ -264,6 +263,12 @@ export function toCompletionResult(
 
 const USER_AGENT = `sra/${VERSION}`;
 
+/** The openai client's `fetchOptions` carrying the caller's signal to our transport (TransportInit). */
+function callerSignalInit(signal: AbortSignal): OpenAI.RequestOptions["fetchOptions"] {
+  const init: Pick<TransportInit, "callerSignal"> = { callerSignal: signal };
+  return init as OpenAI.RequestOptions["fetchOptions"];
+}
+
 /** One OpenAI-compatible endpoint as an Llm. */
 export function createOpenAiLlm(options: OpenAiLlmOptions): OpenAiLlm {
   const endpoint = options.baseUrl.replace(/\/+$/, "");
@@ -283,7 +288,7 @@ export function createOpenAiLlm(options: OpenAiLlmOptions): OpenAiLlm {
   const transport = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     if (!dispatchFetch) {
       const agent = await getDispatcher();
-      dispatchFetch = agent ? createDispatchFetch(agent) : fetch;
+      dispatchFetch = agent ? createDispatchFetch(agent) : globalFetchWithCallerSignal;
     }
     return dispatchFetch(input, init);
   };
@@ -309,22 +314,20 @@ export function createOpenAiLlm(options: OpenAiLlmOptions): OpenAiLlm {
     async complete(request: CompletionRequest, signal?: AbortSignal): Promise<CompletionResult> {
       signal?.throwIfAborted();
       const body = buildChatBody(request, options);
-      // Our own deadline covers the whole attempt, from sending the request to the last byte of the reply.
-      const controller = new AbortController();
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort(new Error("timed out"));
-      }, options.timeoutMs);
-      const stopListening = signal ? onAbort(signal, () => controller.abort(signal.reason)) : undefined;
       const started = Date.now();
       try {
+        // The deadline of the attempt is the client's `timeout` (its own timer and AbortController,
+        // from sending the request to the last byte of the reply, which our transport reads whole
+        // before answering); it ends as APIConnectionTimeoutError. The caller's signal (the run's
+        // one signal, shared by every request) does not go to the client, which would add a listener
+        // per request and never remove it: it rides along to our transport, which listens through
+        // the shared onAbort (abort-listeners.ts).
         const reply: unknown = await client.chat.completions.create(
           body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming,
           {
             headers: { "x-sra-purpose": request.purpose },
-            signal: controller.signal,
             timeout: options.timeoutMs,
+            ...(signal ? { fetchOptions: callerSignalInit(signal) } : {}),
           },
         );
         const result = toCompletionResult(reply, request, endpoint);
@@ -342,7 +345,7 @@ export function createOpenAiLlm(options: OpenAiLlmOptions): OpenAiLlm {
         return result;
       } catch (e) {
         if (signal?.aborted) throw signal.reason;
-        const error = toLlmError(e, { options, endpoint, timedOut, now: Date.now() });
+        const error = toLlmError(e, { options, endpoint, timedOut: false, now: Date.now() });
         logger?.debug(
           {
             endpoint,
@@ -355,9 +358,6 @@ export function createOpenAiLlm(options: OpenAiLlmOptions): OpenAiLlm {
           "llm call failed",
         );
         throw error;
-      } finally {
-        clearTimeout(timer);
-        stopListening?.();
       }
     },
   };
