@@ -739,6 +739,12 @@ interface TailAnalysis {
   /** From then to the last reply: only the last problems' sequential search steps are left. */
   tailSeconds: number;
   utilisationTail: number;
+  /**
+   * An estimate of the most any client could reach on this run's problems: the work done before the
+   * tail packed into S slots at 100%, followed by the same tail. The tail is the last problems'
+   * sequential steps at the server's bare latency, which a faster client cannot shorten.
+   */
+  ceiling: number;
 }
 
 /** Where the active window's idle slot-time is: while the server was saturated, or in the tail. */
@@ -760,7 +766,10 @@ function analyseTail(calls: RecordedCall[]): TailAnalysis | null {
     ok.reduce((sum, c) => sum + Math.max(0, Math.min(c.finishedAt, to) - Math.max(c.startedAt, from)), 0);
   const sat = Math.max(1, saturatedUntil - t0);
   const tail = Math.max(1, t1 - saturatedUntil);
+  const before = busyIn(t0, saturatedUntil);
+  const during = busyIn(saturatedUntil, t1);
   return {
+    ceiling: (before + during) / (before + SLOTS * (t1 - saturatedUntil)),
     saturatedSeconds: (saturatedUntil - t0) / 1000,
     utilisationSaturated: busyIn(t0, saturatedUntil) / (SLOTS * sat),
     tailSeconds: (t1 - saturatedUntil) / 1000,
@@ -970,7 +979,8 @@ async function main(): Promise<void> {
         `Where the idle slot-time is: the server held at least S requests (decoding or queued) for the first ` +
           `${num(tail.saturatedSeconds)} s of the ${num(conc.activeSeconds)} s, at ${pct(tail.utilisationSaturated)} utilisation; ` +
           `the last ${num(tail.tailSeconds)} s (${pct(tail.utilisationTail)}) are the tail, where only the last problems' ` +
-          `sequential search steps are left (a problem's steps wait for each other, so no client can fill S slots with them).`,
+          `sequential search steps are left (a problem's steps wait for each other, so no client can fill S slots with them). ` +
+          `A client that kept every slot busy until then would reach about ${pct(tail.ceiling)} with this tail.`,
       );
     } else if (tail) {
       out.push("");
