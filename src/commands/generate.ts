@@ -48,6 +48,7 @@ import { runPool } from "../run/pool.js";
 import { ProgressReporter, type ProgressStream, progressMode } from "../run/progress.js";
 import { clearFailures, dropOrphanTrees, readResumeState, retriable, todoFor } from "../run/resume.js";
 import { fileExists, RUN_FILES, readRecords, runPath } from "../run/run-files.js";
+import { acquireRunLock, RUN_LOCK_FILE, type RunLock } from "../run/run-lock.js";
 import { formatShard, inShard } from "../run/shard.js";
 import {
   buildSummary,
@@ -272,8 +273,42 @@ function toMaxFailures(v: number | null): MaxFailures {
   return Number.isInteger(v) ? { kind: "count", count: v } : { kind: "fraction", fraction: v };
 }
 
+async function isDirectory(dir: string): Promise<boolean> {
+  return (await fsp.stat(dir).catch(() => undefined))?.isDirectory() ?? false;
+}
+
 /** Run `sra generate`. Throws InterruptedError (130) / TooManyFailuresError (1) after saving the work. */
 export async function runGenerate(options: GenerateOptions, io: GenerateIo): Promise<GenerateResult> {
+  const lock: { held?: RunLock } = {};
+  try {
+    return await generateWithLock(options, io, lock);
+  } finally {
+    await lock.held?.release();
+  }
+}
+
+/**
+ * Take the run directory's lock (run-lock.ts) before reading anything that resume relies on; a
+ * directory that does not exist yet is locked as soon as it is made (a second process that raced us
+ * to it then fails there, before it has written anything).
+ */
+async function lockRunDir(dir: string, lock: { held?: RunLock }, io: GenerateIo): Promise<void> {
+  if (lock.held) return;
+  const held = await acquireRunLock(dir, io.now ? { now: io.now } : {});
+  lock.held = held;
+  if (held.replaced) {
+    const who = held.replaced.owner
+      ? `process ${held.replaced.owner.pid} on ${held.replaced.owner.host}`
+      : "an unreadable lock";
+    io.stderr.write(`sra generate: took over a stale lock on ${dir} (${who}: ${held.replaced.why})\n`);
+  }
+}
+
+async function generateWithLock(
+  options: GenerateOptions,
+  io: GenerateIo,
+  lock: { held?: RunLock },
+): Promise<GenerateResult> {
   const now = io.now ?? Date.now;
   const startedAt = now();
   const dir = path.resolve(options.out);
@@ -284,7 +319,10 @@ export async function runGenerate(options: GenerateOptions, io: GenerateIo): Pro
   // 0. --out must be able to be a directory (a path under a file fails here, not as a bare ENOTDIR).
   await checkDirPath(dir, "--out");
 
-  // 1. The saved config must agree on everything that changes results.
+  // 1. One generate per run directory (an existing one is locked now, a new one once made in 3b).
+  if (await isDirectory(dir)) await lockRunDir(dir, lock, io);
+
+  // 1b. The saved config must agree on everything that changes results.
   const savedCreatedAt = await checkSavedConfig(dir, config);
   if (savedCreatedAt) config.createdAt = savedCreatedAt;
 
@@ -344,7 +382,8 @@ export async function runGenerate(options: GenerateOptions, io: GenerateIo): Pro
   // 3b. The run directory takes a write (read-only, /proc, a full disk): fail before any server call.
   //     Temporary files of a killed earlier run (atomic writes never renamed) are swept.
   const { created: createdDir } = await prepareOutputDir(dir, "--out");
-  await removeStaleTempFiles(dir, Object.values(RUN_FILES));
+  await lockRunDir(dir, lock, io);
+  await removeStaleTempFiles(dir, [...Object.values(RUN_FILES), RUN_LOCK_FILE]);
 
   // 4. The server(s), before the first problem: unreachable, 401, model not served -> exit 1 now.
   const timeoutMs = Math.round(config.server.timeoutSec * 1000);
@@ -362,7 +401,10 @@ export async function runGenerate(options: GenerateOptions, io: GenerateIo): Pro
       }
     } catch (e) {
       // Nothing was run: leave no empty run directory behind (only one we created just now).
-      if (createdDir) await fsp.rmdir(dir).catch(() => undefined);
+      if (createdDir) {
+        await lock.held?.release();
+        await fsp.rmdir(dir).catch(() => undefined);
+      }
       throw e;
     }
   }
