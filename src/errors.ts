@@ -164,6 +164,11 @@ export class ParseError extends SraError {
   }
 }
 
+/** `sra merge --strict` found records with the same id and different content (exit 1, nothing written). */
+export class MergeConflictError extends SraError {
+  readonly exitCode = EXIT.failure;
+}
+
 /** A run stopped because too many problems failed (`--max-failures`). */
 export class TooManyFailuresError extends SraError {
   readonly exitCode = EXIT.failure;

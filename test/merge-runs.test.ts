@@ -2,7 +2,7 @@
  * `sra generate --shard i/n` + `sra merge` through the real CLI: the shards partition the input
  * (after --limit), and merge puts them back with dedup, conflict reports and config checks.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -118,6 +118,22 @@ describe("sra merge", () => {
     const merged = readJsonl(path.join(out, "samples.jsonl"));
     expect(merged).toHaveLength(LIMIT);
     expect((merged.find((s) => s.id === changedId) as { code: string }).code).not.toContain("other");
+
+    // --strict: the same conflict is an error, and nothing is written.
+    const strictOut = path.join(tmp, "merged-conflict-strict");
+    const strict = await runCli(["merge", shard1, copy, shard2, "--out", strictOut, "--strict"]);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain(`conflict in samples.jsonl: id ${changedId}`);
+    expect(strict.stderr).toContain(
+      `sra: 1 conflict (same id, different content): nothing written to ${strictOut}`,
+    );
+    expect(existsSync(strictOut)).toBe(false);
+    expect((await fsp.readdir(tmp)).filter((f) => f.includes("merged-conflict-strict"))).toEqual([]);
+    // Without conflicts, --strict merges as usual.
+    const cleanOut = path.join(tmp, "merged-clean-strict");
+    const clean = await runCli(["merge", shard1, shard2, "--out", cleanOut, "--strict"]);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(readJsonl(path.join(cleanOut, "samples.jsonl"))).toHaveLength(LIMIT);
   });
 
   it("drops a failure that another run finished, keeps the others", async () => {

@@ -14,8 +14,12 @@ export function mergeCommand(): Command {
     )
     .argument("<run-dirs...>", "run directories written by sra generate")
     .requiredOption("--out <dir>", "new run directory to write (must not exist, or be empty)")
-    .action(async (runDirs: string[], flags: { out: string }) => {
+    .option(
+      "--strict",
+      "treat a conflict as an error: write nothing and exit 1 (default: off, the first run given wins)",
+    )
+    .action(async (runDirs: string[], flags: { out: string; strict?: boolean }) => {
       const { runMerge } = await import("../commands/merge.js");
-      await runMerge({ runDirs, out: flags.out }, { stderr: process.stderr });
+      await runMerge({ runDirs, out: flags.out, strict: flags.strict === true }, { stderr: process.stderr });
     });
 }

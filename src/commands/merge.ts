@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { ConfigError, InputError, OutputError, UsageError } from "../errors.js";
+import { ConfigError, InputError, MergeConflictError, OutputError, UsageError } from "../errors.js";
 import { diffResultFields, formatDifference } from "../run/config.js";
 import { fileExists, lineId, RUN_FILES, runPath } from "../run/run-files.js";
 import { failureSchema, sampleSchema } from "../types.js";
@@ -23,6 +23,8 @@ import { parseJson } from "../util/parse-json.js";
 export interface MergeOptions {
   runDirs: string[];
   out: string;
+  /** A conflict is an error: nothing is written, exit 1 (default false: the first run wins). */
+  strict?: boolean;
 }
 
 export interface MergeIo {
@@ -254,6 +256,14 @@ export async function runMerge(options: MergeOptions, io: MergeIo): Promise<Merg
     if (conflictCount > report.conflicts.length) {
       io.stderr.write(`sra merge: ${conflictCount - report.conflicts.length} more conflicts not listed\n`);
     }
+    if (options.strict && conflictCount > 0) {
+      throw new MergeConflictError(
+        `${conflictCount} conflict${conflictCount === 1 ? "" : "s"} (same id, different content): nothing written to ${out}`,
+        {
+          hint: "the runs disagree on those records (listed above); find out why, or merge without --strict to keep the first run's",
+        },
+      );
+    }
     await fsp.writeFile(path.join(tmp, "merge-report.json"), `${JSON.stringify(report, null, 2)}\n`);
     // Into place: --out is absent or an empty directory (checked above).
     if (await fileExists(out)) await fsp.rmdir(out);
@@ -261,7 +271,7 @@ export async function runMerge(options: MergeOptions, io: MergeIo): Promise<Merg
     await fsp.rename(tmp, out);
   } catch (e) {
     await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    if (e instanceof InputError || e instanceof OutputError) throw e;
+    if (e instanceof InputError || e instanceof OutputError || e instanceof MergeConflictError) throw e;
     throw new OutputError(`cannot write ${out}: ${(e as Error).message}`, { cause: e });
   }
 
