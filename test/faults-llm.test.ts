@@ -487,4 +487,64 @@ describe("faults: a server that restarts mid-run", () => {
     const summary = JSON.parse(await fsp.readFile(path.join(runDir, "summary.json"), "utf8"));
     expect(summary.llm.retries).toBeGreaterThan(0);
   });
+
+  /**
+   * The server goes away for 1.5 s, far longer than the retry budget (2 attempts, 50 ms apart), then
+   * comes back on the same port. Returns what the run left.
+   */
+  async function runThroughOutage(name: string, extra: string[]) {
+    const tags = Array.from({ length: 6 }, (_, i) => `${name}-${i}`);
+    const problems = await writeProblems(path.join(tmp, `${name}.jsonl`), tags);
+    const config = await writeFastRetryConfig(path.join(tmp, `${name}-retry.json`), {
+      maxAttempts: 2,
+      initialDelayMs: 50,
+      maxDelayMs: 50,
+    });
+    const options = { script: faultScript([], 5), models: [MODEL], latency: { baseMs: 5, perTokenMs: 0 } };
+    const before = await startFakeOpenAiServer(options);
+    const port = Number(new URL(before.url).port);
+    const runDir = path.join(tmp, `${name}-run`);
+    const running = runCli(
+      generateArgs({
+        url: before.url,
+        problems,
+        out: runDir,
+        config,
+        extra: ["--concurrency", "3", "--max-failures", "none", "--log-level", "info", ...extra],
+      }),
+    );
+    const deadline = Date.now() + 20_000;
+    while (before.calls.length < 20 && Date.now() < deadline) await sleep(10);
+    await before.close();
+    await sleep(1500);
+    const after = await startFakeOpenAiServer({ ...options, port });
+    servers.push(after);
+    const r = await running;
+    const samples = readJsonlStrict(path.join(runDir, "samples.jsonl")).map((x) => x.id as string);
+    const failures = readJsonlStrict(path.join(runDir, "failures.jsonl"));
+    const summary = JSON.parse(await fsp.readFile(path.join(runDir, "summary.json"), "utf8"));
+    const log = await fsp.readFile(path.join(runDir, "generate.log"), "utf8");
+    return { r, tags, samples, failures, summary, log, after };
+  }
+
+  it("an outage longer than the retries: requests wait for the server (--max-outage), no problem fails", async () => {
+    const { r, tags, samples, failures, summary, log, after } = await runThroughOutage("outage", []);
+    expect(r.code, r.stderr).toBe(0);
+    expect(after.calls.length).toBeGreaterThan(0);
+    expect(new Set(samples)).toEqual(new Set(tags));
+    expect(samples).toHaveLength(tags.length);
+    expect(failures).toEqual([]);
+    expect(summary.llm.outages).toBe(1);
+    expect(summary.llm.outageMs).toBeGreaterThan(1000);
+    expect(log).toContain("every endpoint is down; requests wait for one to come back");
+    expect(log).toContain("the server is back");
+  }, 60_000);
+
+  it("with --max-outage 0 the same outage fails the problems in flight (network), as before", async () => {
+    const { r, samples, failures } = await runThroughOutage("no-wait", ["--max-outage", "0"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures.every((f) => f.kind === "network")).toBe(true);
+    expect(samples.length + failures.length).toBe(6);
+  }, 60_000);
 });

@@ -7,7 +7,7 @@ const request: CompletionRequest = { purpose: "propose", messages: [{ role: "use
 const ok: CompletionResult = { text: "ok", finishReason: "stop", promptTokens: 1, completionTokens: 1 };
 const tick = () => new Promise((r) => setImmediate(r));
 
-type Mode = "ok" | "fail" | "bad-request" | "hold" | "hold-then-fail";
+type Mode = "ok" | "fail" | "refused" | "bad-request" | "hold" | "hold-then-fail";
 
 /** An endpoint whose behaviour the test switches; "hold" keeps calls open until release(). */
 function endpoint(url: string) {
@@ -23,6 +23,13 @@ function endpoint(url: string) {
       async complete(): Promise<CompletionResult> {
         e.calls++;
         if (e.mode === "fail") throw new LlmError(`${url}: HTTP 503`, { status: 503, endpoint: url });
+        if (e.mode === "refused") {
+          throw new LlmError(`${url}: connection failed: ECONNREFUSED`, {
+            isRetryable: true,
+            endpoint: url,
+            fault: "network",
+          });
+        }
         if (e.mode === "bad-request") throw new LlmError(`${url}: HTTP 400`, { status: 400, endpoint: url });
         if (e.mode === "hold" || e.mode === "hold-then-fail") {
           const failAfter = e.mode === "hold-then-fail";
@@ -38,7 +45,12 @@ function endpoint(url: string) {
 
 function setup(
   n: number,
-  options: { failureThreshold?: number; backoffMs?: number; maxBackoffMs?: number } = {},
+  options: {
+    failureThreshold?: number;
+    backoffMs?: number;
+    maxBackoffMs?: number;
+    sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  } = {},
 ) {
   let t = 1_000_000;
   const eps = Array.from({ length: n }, (_, i) => endpoint(`http://e${i}/v1`));
@@ -202,5 +214,82 @@ describe("EndpointPool: back-off and recheck", () => {
     e.release(); // all three fail together, as when a server crashes
     await Promise.all(calls);
     expect(pool.stats()[0]).toMatchObject({ failures: 3, backedOffUntil: now() + 1000 }); // level 1, not 3
+  });
+});
+
+describe("EndpointPool: every endpoint down (an outage)", () => {
+  /** A sleep the test ends by hand: each call is recorded with its duration. */
+  function manualSleep() {
+    const sleeps: { ms: number; wake: () => void }[] = [];
+    const sleep = (ms: number) => new Promise<void>((resolve) => sleeps.push({ ms, wake: resolve }));
+    return { sleeps, sleep };
+  }
+
+  it.each([
+    ["refused (every endpoint)", "refused", true],
+    ["503 (about load, not reachability)", "fail", false],
+  ] as const)("%s -> down() is %s", async (_name, mode, down) => {
+    const { eps, pool } = setup(2);
+    for (const e of eps) e.mode = mode;
+    for (let i = 0; i < 4; i++) await attempt(pool);
+    expect(pool.stats().every((e) => e.backedOffUntil !== null)).toBe(true);
+    expect(pool.down()).toBe(down);
+    expect(pool.outages).toBe(down ? 1 : 0);
+  });
+
+  it("one endpoint still up: not down", async () => {
+    const { eps, pool } = setup(2);
+    eps[0]!.mode = "refused";
+    for (let i = 0; i < 6; i++) await attempt(pool);
+    expect(pool.down()).toBe(false);
+  });
+
+  it("waiters sleep until the back-off ends; one goes ahead as the recheck; its success frees the rest", async () => {
+    const { sleeps, sleep } = manualSleep();
+    const { eps, pool, advance } = setup(1, { sleep });
+    eps[0]!.mode = "refused";
+    await attempt(pool);
+    await attempt(pool);
+    expect(pool.down()).toBe(true);
+
+    let released = 0;
+    const waiters = Array.from({ length: 3 }, () => pool.waitWhileDown(60_000).then(() => released++));
+    await tick();
+    expect(released).toBe(0);
+    // Each sleeps until the back-off (1000 ms) ends.
+    expect(sleeps.map((x) => x.ms)).toEqual([1000, 1000, 1000]);
+
+    advance(1000);
+    for (const x of sleeps.splice(0)) x.wake();
+    await tick();
+    await tick();
+    expect(released).toBe(1); // the recheck
+    expect(pool.down()).toBe(true);
+
+    eps[0]!.mode = "ok";
+    await expect(pool.complete(request)).resolves.toEqual(ok); // the recheck succeeds
+    await Promise.all(waiters);
+    expect(released).toBe(3);
+    expect(pool.down()).toBe(false);
+    expect(pool.outageMs).toBe(1000);
+  });
+
+  it("past maxMs nobody waits, and downLongerThan says so", async () => {
+    const { sleep } = manualSleep();
+    const { eps, pool, advance } = setup(1, { sleep });
+    eps[0]!.mode = "refused";
+    await attempt(pool);
+    await attempt(pool);
+    advance(5_001);
+    expect(pool.downLongerThan(5_000)).toBe(true);
+    await expect(pool.waitWhileDown(5_000)).resolves.toBeUndefined();
+    expect(pool.downLongerThan(60_000)).toBe(false);
+  });
+
+  it("not down: waitWhileDown returns at once", async () => {
+    const { sleeps, sleep } = manualSleep();
+    const { pool } = setup(2, { sleep });
+    await pool.waitWhileDown(60_000);
+    expect(sleeps).toHaveLength(0);
   });
 });

@@ -198,3 +198,33 @@ describe("withRetry", () => {
     expect(total).toBeGreaterThanOrEqual(10_000);
   });
 });
+
+describe("withRetry: waiting out an outage", () => {
+  const three: RetryPolicy = { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 10, factor: 1, jitter: 0 };
+  const refused = () => new LlmError("refused", { isRetryable: true, fault: "network" });
+
+  it("failures that `counts` rejects do not use up attempts; beforeAttempt runs before each attempt", async () => {
+    // Five refusals during an outage, then an answer: with 3 attempts it succeeds only if they are not counted.
+    const llm = scripted([refused(), refused(), refused(), refused(), refused()]);
+    let gates = 0;
+    let outage = true;
+    const retried = withRetry(llm, three, {
+      sleep: async () => {},
+      beforeAttempt: async () => {
+        gates++;
+        if (gates === 6) outage = false;
+      },
+      counts: () => !outage,
+    });
+    await expect(retried.complete(request)).resolves.toEqual(ok);
+    expect(llm.calls).toBe(6);
+    expect(gates).toBe(6);
+  });
+
+  it("once `counts` says yes again, the attempt budget applies as usual", async () => {
+    const llm = scripted(Array.from({ length: 10 }, refused));
+    const retried = withRetry(llm, three, { sleep: async () => {}, counts: () => true });
+    await expect(retried.complete(request)).rejects.toBeInstanceOf(LlmRetriesExhaustedError);
+    expect(llm.calls).toBe(3);
+  });
+});

@@ -76,6 +76,7 @@ interface GenerateFlags {
   shard?: { index: number; count: number };
   maxFailures?: ReturnType<typeof parseMaxFailures>;
   timeout?: number;
+  maxOutage?: number;
   retryFailures?: boolean;
   config?: string;
   logLevel: LogLevel;
@@ -195,6 +196,11 @@ export function generateCommand(): Command {
       viaUsage(parseMaxFailures),
     )
     .option("--timeout <sec>", "seconds to wait for one LLM request (default: 300)", numberArg("--timeout"))
+    .option(
+      "--max-outage <sec>",
+      "when every server is down (a restart), requests wait this long for one to come back instead of failing their problems; 0 = do not wait (default: 600)",
+      numberArg("--max-outage"),
+    )
     .option("--retry-failures", "redo problems recorded in failures.jsonl (default: skip them)")
     .option(
       "--config <file>",
@@ -255,6 +261,7 @@ export function generateCommand(): Command {
               baseUrls: flags.baseUrl,
               apiKeyEnv: flags.apiKeyEnv,
               timeoutSec: flags.timeout,
+              maxOutageSec: flags.maxOutage,
               maxRequests: flags.maxRequests,
               // Only an explicit --no-adaptive overrides the config.
               adaptive: command.getOptionValueSource("adaptive") === "cli" ? flags.adaptive : undefined,

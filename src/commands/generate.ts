@@ -487,6 +487,7 @@ async function generateWithLock(
         inFlight: s?.inFlight ?? 0,
         cap: s?.cap ?? config.server.maxRequests,
         elapsedMs: now() - startedAt,
+        waitingForServer: s?.waitingForServer ?? false,
       };
     },
   });
@@ -545,6 +546,7 @@ async function generateWithLock(
         systemRole: config.model.systemRole,
         timeoutMs,
         retry: config.server.retry,
+        maxOutageMs: Math.round(config.server.maxOutageSec * 1000),
         maxRequests: config.server.maxRequests,
         adaptive: config.server.adaptive,
         guided: config.search.guided ? "vllm" : "off",

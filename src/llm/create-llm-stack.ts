@@ -9,9 +9,11 @@
  *   http-dispatcher.ts), so the limiter alone decides how many requests are on the wire.
  * - Every retry is logged at warn with status, endpoint, attempt and delay; never the key.
  */
+
+import type { LlmError } from "../errors.js";
 import type { Logger } from "../util/logger.js";
 import { AdaptiveLimiter } from "./adaptive-limiter.js";
-import { EndpointPool, type EndpointStats } from "./endpoint-pool.js";
+import { EndpointPool, type EndpointStats, isUnreachableError } from "./endpoint-pool.js";
 import { createHttpDispatcher } from "./http-dispatcher.js";
 import { createOpenAiLlm, type GuidedMode } from "./openai-llm.js";
 import { type RetryPolicy, withRetry } from "./retry.js";
@@ -35,6 +37,11 @@ export interface LlmStackOptions {
   extraBody?: Record<string, unknown>;
   logger?: Logger;
   now?: () => number;
+  /**
+   * How long requests wait for a service whose every endpoint is down (a restart) before failures count
+   * against their retries again (default 10 min; 0: never wait).
+   */
+  maxOutageMs?: number;
   /** Endpoint back-off settings (defaults in endpoint-pool.ts). */
   pool?: { failureThreshold?: number; backoffMs?: number; maxBackoffMs?: number };
   /** Limiter tuning (defaults in adaptive-limiter.ts). */
@@ -64,6 +71,11 @@ export interface LlmStackStats {
   maxInFlight: number;
   capDecreases: number;
   capIncreases: number;
+  /** Every endpoint is down right now, and requests are waiting for one to come back. */
+  waitingForServer: boolean;
+  /** Times every endpoint was down at once, and how long those outages lasted (ended ones), ms. */
+  outages: number;
+  outageMs: number;
   endpoints: EndpointStats[];
 }
 
@@ -93,9 +105,21 @@ export function createLlmStack(o: LlmStackOptions): LlmStack {
     });
     return { url: llm.endpoint, llm };
   });
+  const maxOutageMs = Math.max(0, o.maxOutageMs ?? 600_000);
   const pool = new EndpointPool(endpoints, {
     now,
     ...o.pool,
+    ...(o.sleep ? { sleep: o.sleep } : {}),
+    onOutage: (event) => {
+      if (event.state === "start") {
+        logger?.warn(
+          { endpoints: o.endpoints.length, maxOutageSec: maxOutageMs / 1000 },
+          "llm: every endpoint is down; requests wait for one to come back",
+        );
+      } else {
+        logger?.warn({ downSec: Math.round(event.downMs / 100) / 10 }, "llm: the server is back");
+      }
+    },
     onHealthChange: (event) => {
       if (event.state === "backed-off") {
         logger?.warn(
@@ -151,6 +175,15 @@ export function createLlmStack(o: LlmStackOptions): LlmStack {
   const retried = withRetry(limited, o.retry, {
     ...(o.rand ? { rand: o.rand } : {}),
     ...(o.sleep ? { sleep: o.sleep } : {}),
+    ...(maxOutageMs > 0
+      ? {
+          beforeAttempt: (signal?: AbortSignal) => pool.waitWhileDown(maxOutageMs, signal),
+          // Only "cannot reach the server" failures during an outage are not counted; a 500 about this
+          // request counts as always.
+          counts: (e: LlmError) =>
+            !(isUnreachableError(e) && pool.down() && !pool.downLongerThan(maxOutageMs)),
+        }
+      : {}),
     onRetry: (info) => {
       retries++;
       logger?.warn(
@@ -200,6 +233,9 @@ export function createLlmStack(o: LlmStackOptions): LlmStack {
       maxInFlight: limiter.maxInFlight,
       capDecreases: limiter.decreases,
       capIncreases: limiter.increases,
+      waitingForServer: pool.down() && !pool.downLongerThan(maxOutageMs),
+      outages: pool.outages,
+      outageMs: pool.outageMs,
       endpoints: pool.stats(),
     }),
     close: async () => {

@@ -5,9 +5,19 @@
  * reset, timeout, 5xx, 429) is backed off: left out for `backoffMs`, doubling on each failed recheck up
  * to `maxBackoffMs`. When its back-off ends, one probe request is let through; success makes it healthy
  * again, failure backs it off for longer. Non-retryable errors (400, 401, 404) are the request's fault,
- * not the server's, and do not count against it. Clock injected: no timers here.
+ * not the server's, and do not count against it.
+ *
+ * When every endpoint is backed off and was last refused or reset (isUnreachableError), the service is
+ * down (a vLLM restarting, a node rebooting): rather
+ * than let each request burn its retries against it in half a minute and fail its problem, callers wait
+ * in `waitWhileDown` (the retry loop does, before each attempt, holding no limiter slot). One waiter is let
+ * through as the recheck when a back-off ends; the others wait for its answer. `down()` tells the retry
+ * loop that a failure happened during such an outage and should not count as an attempt. Past
+ * `maxOutageMs` nobody waits any more and failures count again, so a server that is gone for good still
+ * fails the run's problems (and its --max-failures budget stops the run). Clock and sleep injected.
  */
 import { LlmError } from "../errors.js";
+import { abortableSleep } from "./retry.js";
 import type { CompletionRequest, CompletionResult, Llm } from "./types.js";
 
 export interface EndpointPoolOptions {
@@ -20,6 +30,10 @@ export interface EndpointPoolOptions {
   maxBackoffMs?: number;
   /** Told when an endpoint is backed off or comes back (for logs). */
   onHealthChange?: (event: EndpointHealthEvent) => void;
+  /** Told when every endpoint is down (start) and when one answers again (end), for logs. */
+  onOutage?: (event: { state: "start" | "end"; downMs: number }) => void;
+  /** For waitWhileDown: an abortable sleep (rejects with the signal's reason). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface EndpointHealthEvent {
@@ -55,6 +69,19 @@ interface EndpointState {
   backoffLevel: number;
   backedOffUntil: number | null;
   probing: boolean;
+  /** Its last failure said the server cannot be reached (not a reply about this request). */
+  unreachable: boolean;
+}
+
+/**
+ * Whether a failure says the server cannot be reached at all: a refused or reset connection, or a
+ * gateway saying its upstream is gone (502, 504: a proxy or Kubernetes service in front of a restarting
+ * vLLM). A 500 or 503, a timeout or a malformed reply can be about one request or load, so it never
+ * makes an outage by itself.
+ */
+export function isUnreachableError(e: unknown): boolean {
+  if (!(e instanceof LlmError)) return false;
+  return e.fault === "network" || e.status === 502 || e.status === 504;
 }
 
 export const DEFAULT_POOL_OPTIONS = { failureThreshold: 3, backoffMs: 5_000, maxBackoffMs: 120_000 } as const;
@@ -67,6 +94,17 @@ export class EndpointPool implements Llm {
   private readonly maxBackoffMs: number;
   private cursor = 0;
   private readonly onHealthChange: ((event: EndpointHealthEvent) => void) | undefined;
+  private readonly onOutage: EndpointPoolOptions["onOutage"];
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** When every endpoint became backed off; null while any is healthy. */
+  private downSince: number | null = null;
+  /** Until when a waiter that went ahead as the recheck holds that role (the others keep waiting). */
+  private recheckClaimedUntil = 0;
+  /** Resolved (and replaced) on every health change, so waiters wake at once. */
+  private changed: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** Outages so far, and their total length (ended ones). */
+  outages = 0;
+  outageMs = 0;
 
   constructor(endpoints: { url: string; llm: Llm }[], options: EndpointPoolOptions) {
     if (endpoints.length === 0) throw new Error("EndpointPool needs at least one endpoint");
@@ -80,9 +118,12 @@ export class EndpointPool implements Llm {
       backoffLevel: 0,
       backedOffUntil: null,
       probing: false,
+      unreachable: false,
     }));
     this.now = options.now;
     this.onHealthChange = options.onHealthChange;
+    this.onOutage = options.onOutage;
+    this.sleep = options.sleep ?? abortableSleep;
     this.failureThreshold = Math.max(1, options.failureThreshold ?? DEFAULT_POOL_OPTIONS.failureThreshold);
     this.backoffMs = options.backoffMs ?? DEFAULT_POOL_OPTIONS.backoffMs;
     this.maxBackoffMs = Math.max(this.backoffMs, options.maxBackoffMs ?? DEFAULT_POOL_OPTIONS.maxBackoffMs);
@@ -101,7 +142,7 @@ export class EndpointPool implements Llm {
       if (signal?.aborted) {
         // Our own abort says nothing about the server.
       } else if (e instanceof LlmError && e.isRetryable) {
-        this.markFailed(endpoint, probe);
+        this.markFailed(endpoint, probe, isUnreachableError(e));
       } else if (probe) {
         // The server answered (with an error that is the request's fault): it is up.
         this.markHealthy(endpoint);
@@ -111,6 +152,57 @@ export class EndpointPool implements Llm {
       endpoint.outstanding--;
       if (probe) endpoint.probing = false;
     }
+  }
+
+  /** Whether every endpoint is backed off right now (an outage). */
+  down(): boolean {
+    return this.downSince !== null;
+  }
+
+  /** Whether an outage has lasted longer than `maxMs` (then nobody waits and failures count). */
+  downLongerThan(maxMs: number): boolean {
+    return this.downSince !== null && this.now() - this.downSince > maxMs;
+  }
+
+  /**
+   * While every endpoint is down (and for at most `maxMs` of outage), wait: until a back-off ends, when
+   * this caller may go ahead as the recheck (one at a time), or until an endpoint answers again.
+   */
+  async waitWhileDown(maxMs: number, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const since = this.downSince;
+      if (since === null) return;
+      const t = this.now();
+      if (t - since > maxMs) return;
+      const recheckAt = Math.min(...this.endpoints.map((e) => e.backedOffUntil ?? t));
+      if (recheckAt <= t && t >= this.recheckClaimedUntil) {
+        // This caller becomes the recheck; a claim that never reached a server lapses after a while.
+        this.recheckClaimedUntil = t + Math.max(this.backoffMs, 1000);
+        return;
+      }
+      const wake = Math.max(recheckAt, this.recheckClaimedUntil, t + 10);
+      const waitMs = Math.min(wake - t, since + maxMs + 1 - t);
+      await Promise.race([this.sleep(Math.max(10, waitMs), signal), this.nextChange()]);
+      signal?.throwIfAborted();
+    }
+  }
+
+  private nextChange(): Promise<void> {
+    if (!this.changed) {
+      let resolve: () => void = () => {};
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.changed = { promise, resolve };
+    }
+    return this.changed.promise;
+  }
+
+  private announceChange(): void {
+    const c = this.changed;
+    this.changed = undefined;
+    this.recheckClaimedUntil = 0;
+    c?.resolve();
   }
 
   stats(): EndpointStats[] {
@@ -160,17 +252,27 @@ export class EndpointPool implements Llm {
   }
 
   private markHealthy(e: EndpointState): void {
-    if (e.backedOffUntil !== null) {
+    const wasBackedOff = e.backedOffUntil !== null;
+    if (wasBackedOff) {
       this.onHealthChange?.({ url: e.url, state: "healthy", consecutiveFailures: e.consecutiveFailures });
     }
     e.consecutiveFailures = 0;
     e.backoffLevel = 0;
     e.backedOffUntil = null;
+    e.unreachable = false;
+    if (this.downSince !== null) {
+      const downMs = this.now() - this.downSince;
+      this.downSince = null;
+      this.outageMs += downMs;
+      this.onOutage?.({ state: "end", downMs });
+    }
+    if (wasBackedOff) this.announceChange();
   }
 
-  private markFailed(e: EndpointState, probe: boolean): void {
+  private markFailed(e: EndpointState, probe: boolean, unreachable: boolean): void {
     e.failures++;
     e.consecutiveFailures++;
+    e.unreachable = unreachable;
     if (probe) {
       // The recheck failed: out again, for twice as long (up to the cap).
       e.backoffLevel++;
@@ -190,6 +292,12 @@ export class EndpointPool implements Llm {
     });
     // Failures of requests sent before the back-off began (or forced onto a backed-off endpoint)
     // do not extend it: only a failed recheck does, so a burst counts once.
+    if (this.downSince === null && this.endpoints.every((x) => x.backedOffUntil !== null && x.unreachable)) {
+      this.downSince = this.now();
+      this.outages++;
+      this.onOutage?.({ state: "start", downMs: 0 });
+    }
+    this.announceChange();
   }
 
   private backoffFor(level: number): number {

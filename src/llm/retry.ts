@@ -125,6 +125,16 @@ export interface WithRetryOptions {
   /** [0, 1) for jitter; Math.random by default (this is the I/O edge, not the seeded core). */
   rand?: () => number;
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * Before each attempt: waits while the whole service is down (EndpointPool.waitWhileDown), so that
+   * requests queue up for a restarting server instead of failing their problems.
+   */
+  beforeAttempt?: (signal?: AbortSignal) => Promise<void>;
+  /**
+   * Whether a retryable failure counts against the attempt budget (default: always). The stack says no
+   * while every endpoint is down: those attempts wait for the server, they do not give up on it.
+   */
+  counts?: (error: LlmError) => boolean;
 }
 
 /** Sleep that ends early, by rejecting with the signal's reason, when the signal aborts. */
@@ -155,11 +165,17 @@ export function withRetry(llm: Llm, policy: RetryPolicy, options: WithRetryOptio
     async complete(request: CompletionRequest, signal?: AbortSignal): Promise<CompletionResult> {
       for (let attempt = 1; ; attempt++) {
         signal?.throwIfAborted();
+        if (options.beforeAttempt) await options.beforeAttempt(signal);
         try {
           return await llm.complete(request, signal);
         } catch (e) {
           if (signal?.aborted) throw signal.reason;
           if (!(e instanceof LlmError) || !e.isRetryable) throw e;
+          if (options.counts && !options.counts(e)) {
+            // Not counted: the service is down, and beforeAttempt waits for it to come back.
+            attempt--;
+            continue;
+          }
           if (attempt >= maxAttempts) {
             if (maxAttempts === 1) throw e;
             throw new LlmRetriesExhaustedError(e, attempt);

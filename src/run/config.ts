@@ -79,6 +79,8 @@ const serverSectionSchema = z
     /** The NAME of the environment variable holding the key; the key itself is never stored. */
     apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"),
     timeoutSec: z.number().positive().max(86_400),
+    /** How long requests wait when every endpoint is down, before failures count again (0: no wait). */
+    maxOutageSec: z.number().min(0).max(86_400),
     maxRequests: z.number().int().min(1).max(100_000),
     adaptive: z.boolean(),
     retry: retryPolicySchema,
@@ -272,6 +274,7 @@ export const FLAG_FOR_PATH: Record<string, string> = {
   "server.baseUrls": "--base-url",
   "server.apiKeyEnv": "--api-key-env",
   "server.timeoutSec": "--timeout",
+  "server.maxOutageSec": "--max-outage",
   "server.maxRequests": "--max-requests",
   "server.adaptive": "--no-adaptive",
   "run.concurrency": "--concurrency",

@@ -19,6 +19,8 @@ export interface ProgressSnapshot {
   inFlight: number;
   cap: number;
   elapsedMs: number;
+  /** Every server is down and requests are waiting for one to come back (shown instead of the ETA). */
+  waitingForServer?: boolean;
 }
 
 /** 1234 -> "1.2k", 1234567 -> "1.2M". */
@@ -77,7 +79,9 @@ export function formatProgressBar(s: ProgressSnapshot, columns = 100): string {
     `${formatCount(n.tokensPerSecond)} tok/s`,
     `in flight ${s.inFlight}/${s.cap}`,
     `${formatDuration(s.elapsedMs)}`,
-    `ETA ${n.etaMs === undefined ? "?" : formatDuration(n.etaMs)}`,
+    s.waitingForServer
+      ? "WAITING FOR SERVER"
+      : `ETA ${n.etaMs === undefined ? "?" : formatDuration(n.etaMs)}`,
   ].filter((p) => p !== "");
   const line = parts.join(" | ");
   return line.length > columns ? line.slice(0, Math.max(0, columns - 1)) : line;
@@ -90,7 +94,9 @@ export function formatProgressLine(s: ProgressSnapshot): string {
     `progress: ${n.finished}/${s.total} (${Math.floor(n.fraction * 100)}%), ${s.failed} failed, ` +
     `${formatCount(s.calls)} LLM calls, ${formatCount(n.tokensPerSecond)} tok/s, ` +
     `in flight ${s.inFlight}/${s.cap}, elapsed ${formatDuration(s.elapsedMs)}, ` +
-    `ETA ${n.etaMs === undefined ? "?" : formatDuration(n.etaMs)}`
+    (s.waitingForServer
+      ? "waiting for the server (every endpoint is down)"
+      : `ETA ${n.etaMs === undefined ? "?" : formatDuration(n.etaMs)}`)
   );
 }
 

@@ -121,6 +121,8 @@ type RunLlmStats = Pick<
   | "estimatedUsageCalls"
   | "maxInFlight"
   | "capDecreases"
+  | "outages"
+  | "outageMs"
   | "endpoints"
 > & { finalCap: number };
 
@@ -192,6 +194,8 @@ export function buildSummary(input: {
           maxInFlight: s.maxInFlight,
           finalCap: s.cap,
           capDecreases: s.capDecreases,
+          outages: s.outages,
+          outageMs: s.outageMs,
           endpoints: s.endpoints,
         }
       : null,
