@@ -71,6 +71,24 @@ function args(url: string, out: string, extra: string[] = []): string[] {
 }
 
 const ids = (file: string) => readJsonl(file).map((r) => r.id as string);
+
+/** `sra generate` in a child process, returned once its first sample is on disk. */
+async function startUntilFirstSample(url: string, out: string, concurrency: number) {
+  const child = spawn(process.execPath, [CLI, ...args(url, out, ["--concurrency", String(concurrency)])], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let text = "";
+  child.stderr.setEncoding("utf8").on("data", (d: string) => {
+    text += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const deadline = Date.now() + 20_000;
+  while (ids(path.join(out, "samples.jsonl")).length < 1) {
+    if (Date.now() > deadline) throw new Error(`no sample in time: ${text}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { child, exited, stderr: () => text };
+}
 const summaryOf = (out: string) => JSON.parse(readFileSync(path.join(out, "summary.json"), "utf8"));
 
 describe("sra generate: a run", () => {
@@ -322,26 +340,14 @@ describe("sra generate: secrets and signals", () => {
   it("Ctrl-C stops the run, keeps finished work, writes the summary and exits 130", async () => {
     const server = await serve({ latency: { baseMs: 25, perTokenMs: 0 } });
     const out = path.join(tmp, "sigint");
-    const child = spawn(process.execPath, [CLI, ...args(server.url, out, ["--concurrency", "2"])], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    const deadline = Date.now() + 20_000;
-    while (ids(path.join(out, "samples.jsonl")).length < 1) {
-      if (Date.now() > deadline) throw new Error(`no sample in time: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const { child, exited, stderr } = await startUntilFirstSample(server.url, out, 2);
     const t0 = Date.now();
     child.kill("SIGINT");
     const code = await exited;
     expect(code).toBe(130);
     expect(Date.now() - t0).toBeLessThan(5_000);
-    expect(stderr).toContain("Ctrl-C: stopping");
-    expect(stderr).toMatch(/interrupted/);
+    expect(stderr()).toContain("Ctrl-C: stopping");
+    expect(stderr()).toMatch(/interrupted/);
     const summary = summaryOf(out);
     expect(summary.stopCause).toBe("interrupted");
     const done = ids(path.join(out, "samples.jsonl"));
@@ -354,5 +360,24 @@ describe("sra generate: secrets and signals", () => {
     expect(all).toHaveLength(QUESTIONS.length);
     expect(new Set(all).size).toBe(QUESTIONS.length);
     expect(new Set(ids(path.join(out, "trees.jsonl"))).size).toBe(ids(path.join(out, "trees.jsonl")).length);
+  });
+
+  it("a second Ctrl-C exits at once with 130; the files stay whole and a rerun finishes the run", async () => {
+    const server = await serve({ latency: { baseMs: 25, perTokenMs: 0 } });
+    const out = path.join(tmp, "sigint-twice");
+    const { child, exited, stderr } = await startUntilFirstSample(server.url, out, 4);
+    child.kill("SIGINT");
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(stderr()).toContain("Ctrl-C: stopping");
+    // Whatever the second signal cut short, every line on disk is a whole record: each record is one
+    // write(2), which an exit does not cut in half (readJsonl fails on any line that does not parse).
+    for (const f of ["samples.jsonl", "plans.jsonl", "trees.jsonl"]) ids(path.join(out, f));
+    const rerun = await runCli(args(server.url, out, ["--concurrency", "4"]));
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const all = ids(path.join(out, "samples.jsonl"));
+    expect(all).toHaveLength(QUESTIONS.length);
+    expect(new Set(all).size).toBe(QUESTIONS.length);
+    expect(readJsonl(path.join(out, "failures.jsonl"))).toEqual([]);
   });
 });
