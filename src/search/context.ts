@@ -5,7 +5,7 @@ import { Counters } from "../roles/counters.js";
 import { countingLlm } from "../roles/counting-llm.js";
 import type { PromptSet } from "../roles/prompts.js";
 import type { RoleContext } from "../roles/role-context.js";
-import type { TreeRecord, Usage } from "../types.js";
+import type { PlanRecord, SearchNode, StopReason, Strategy, TreeRecord, Usage } from "../types.js";
 import type { Rng } from "../util/rng.js";
 import { parseSearchParams, type SearchParams } from "./params.js";
 
@@ -69,4 +69,53 @@ export function beginStrategy(ctx: SearchContext) {
   const counted = countingLlm(ctx.llm);
   const role = roleContext(ctx, counted.llm, params, counters);
   return { params, started, counters, counted, role };
+}
+
+/**
+ * What every strategy hands back: the tree record and the plan record, built the same way. A strategy
+ * that produced no step throws EmptyPlanError (with the tree, for diagnosis) instead.
+ */
+export function finishStrategy(
+  problem: SearchProblem,
+  ctx: SearchContext,
+  begun: Pick<ReturnType<typeof beginStrategy>, "started" | "counters" | "counted">,
+  result: {
+    nodes: SearchNode[];
+    bestPath: number[];
+    steps: string[];
+    stopReason: StopReason;
+    iterations: number;
+    selections: number[];
+    reachedEnd: boolean;
+    scores: (number | null)[];
+    strategy: Strategy;
+    /** The EmptyPlanError message when `steps` is empty. */
+    emptyMessage: () => string;
+  },
+): { tree: TreeRecord; plan: PlanRecord } {
+  const counterRecord = begun.counters.toRecord();
+  const tree: TreeRecord = {
+    id: problem.id,
+    nodes: result.nodes,
+    bestPath: result.bestPath,
+    stopReason: result.stopReason,
+    iterations: result.iterations,
+    counters: counterRecord,
+    selections: result.selections,
+  };
+  const usage = begun.counted.usage();
+  if (result.steps.length === 0) throw new EmptyPlanError(result.emptyMessage(), tree, usage);
+  const plan: PlanRecord = {
+    id: problem.id,
+    question: problem.question,
+    steps: result.steps,
+    reachedEnd: result.reachedEnd,
+    stopReason: result.stopReason,
+    scores: result.scores,
+    strategy: result.strategy,
+    usage,
+    seconds: Math.max(0, (ctx.now() - begun.started) / 1000),
+    counters: counterRecord,
+  };
+  return { tree, plan };
 }

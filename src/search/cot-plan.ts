@@ -14,7 +14,7 @@ import { callModel } from "../roles/role-context.js";
 import type { PlanRecord, SearchNode, TreeRecord } from "../types.js";
 import {
   beginStrategy,
-  EmptyPlanError,
+  finishStrategy,
   requestSeed,
   type SearchContext,
   type SearchProblem,
@@ -25,7 +25,8 @@ export async function generateCotPlan(
   problem: SearchProblem,
   ctx: SearchContext,
 ): Promise<{ tree: TreeRecord; plan: PlanRecord }> {
-  const { params, started, counters, counted, role } = beginStrategy(ctx);
+  const begun = beginStrategy(ctx);
+  const { params, counters, role } = begun;
   const messages = renderPrompt(ctx.prompts.cot, { question: problem.question });
 
   let reply: CompletionResult | undefined;
@@ -58,35 +59,17 @@ export async function generateCotPlan(
   }
   if (nodes.length > 1 && reachedEnd) parent.terminal = true;
 
-  const counterRecord = counters.toRecord();
-  const tree: TreeRecord = {
-    id: problem.id,
+  return finishStrategy(problem, ctx, begun, {
     nodes,
     bestPath: nodes.map((n) => n.id),
+    steps: parsed.steps,
     stopReason: "single-pass",
     iterations: generations,
-    counters: counterRecord,
     selections: [],
-  };
-  const usage = counted.usage();
-  if (parsed.steps.length === 0) {
-    throw new EmptyPlanError(
-      `${problem.id}: the CoT reply had no plan steps after ${generations} generation${generations === 1 ? "" : "s"}`,
-      tree,
-      usage,
-    );
-  }
-  const plan: PlanRecord = {
-    id: problem.id,
-    question: problem.question,
-    steps: parsed.steps,
     reachedEnd,
-    stopReason: "single-pass",
     scores: parsed.steps.map(() => null),
     strategy: "cot",
-    usage,
-    seconds: Math.max(0, (ctx.now() - started) / 1000),
-    counters: counterRecord,
-  };
-  return { tree, plan };
+    emptyMessage: () =>
+      `${problem.id}: the CoT reply had no plan steps after ${generations} generation${generations === 1 ? "" : "s"}`,
+  });
 }

@@ -26,7 +26,7 @@ import { backpropagate } from "./backpropagate.js";
 import { bestPath } from "./best-path.js";
 import {
   beginStrategy,
-  EmptyPlanError,
+  finishStrategy,
   requestSeed,
   type SearchContext,
   type SearchProblem,
@@ -42,7 +42,8 @@ export async function searchPlan(
   problem: SearchProblem,
   ctx: SearchContext,
 ): Promise<{ tree: TreeRecord; plan: PlanRecord }> {
-  const { params, started, counters, counted, role } = beginStrategy(ctx);
+  const begun = beginStrategy(ctx);
+  const { params, counters, role } = begun;
   const seed = (label: string) => requestSeed(ctx.rng, label);
   const nodes: SearchNode[] = [createRoot()];
   const selections: number[] = [];
@@ -58,7 +59,7 @@ export async function searchPlan(
     if (
       iterations > 0 &&
       params.timeBudgetSec !== null &&
-      ctx.now() - started >= params.timeBudgetSec * 1000
+      ctx.now() - begun.started >= params.timeBudgetSec * 1000
     ) {
       stopReason = "time";
       break;
@@ -108,36 +109,17 @@ export async function searchPlan(
   }
 
   const best = bestPath(nodes);
-  const counterRecord = counters.toRecord();
-  const tree: TreeRecord = {
-    id: problem.id,
+  return finishStrategy(problem, ctx, begun, {
     nodes,
     bestPath: best,
+    steps: stepsOf(nodes, best),
     stopReason,
     iterations,
-    counters: counterRecord,
     selections,
-  };
-  const usage = counted.usage();
-  const steps = stepsOf(nodes, best);
-  if (steps.length === 0) {
-    throw new EmptyPlanError(
-      `${problem.id}: the search produced no plan step (${stopReason} after ${iterations} iteration${iterations === 1 ? "" : "s"})`,
-      tree,
-      usage,
-    );
-  }
-  const plan: PlanRecord = {
-    id: problem.id,
-    question: problem.question,
-    steps,
     reachedEnd: stopReason === "end",
-    stopReason,
     scores: best.slice(1).map((id) => (nodes[id] as SearchNode).score.value),
     strategy: "mcts",
-    usage,
-    seconds: Math.max(0, (ctx.now() - started) / 1000),
-    counters: counterRecord,
-  };
-  return { tree, plan };
+    emptyMessage: () =>
+      `${problem.id}: the search produced no plan step (${stopReason} after ${iterations} iteration${iterations === 1 ? "" : "s"})`,
+  });
 }
