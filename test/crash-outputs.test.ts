@@ -96,6 +96,45 @@ function expectOldOrNew(
   }
 }
 
+/**
+ * Kill `argv` at the moment `mode` names (+ delayMs), then rerun it: the rerun succeeds, every file is the old one
+ * or the complete new one, and the temporary files the kill left are swept. Returns the rerun.
+ */
+async function killThenRerun(o: {
+  command: string;
+  seed: number;
+  mode: string;
+  argv: string[];
+  delayMs: number;
+  files: string[];
+  old: Map<string, string | null>;
+  dir: string;
+}) {
+  // The moment the kill is timed from: "mid-write" once the first file's temporary file exists,
+  // "after-rename" once the first file has changed; "any" from the start.
+  const first = o.files[0] as string;
+  const oldSize = o.old.get(first)?.length ?? 0;
+  const trigger =
+    o.mode === "mid-write"
+      ? () => hasTempFileOf(first)
+      : o.mode === "after-rename"
+        ? () => sizeChanged(first, oldSize)
+        : undefined;
+  const { killed } = await spawnAndKill(o.argv, { ...(trigger ? { trigger } : {}), delayMs: o.delayMs });
+  const after = snapshot(o.files);
+  const leftovers = await tempFilesIn(o.dir);
+  const rerun = await runCli(o.argv);
+  expect(rerun.code, rerun.stderr).toBe(0);
+  expectOldOrNew(o.files, o.old, after);
+  expect(await tempFilesIn(o.dir)).toEqual([]);
+  console.log(
+    `${o.command} seed ${o.seed} (${o.mode}, ${killed ? `killed ${o.delayMs} ms after the trigger` : "finished first"}): ` +
+      `${o.files.map((f) => `${path.basename(f)} ${after.get(f) === o.old.get(f) ? "old" : "new"}`).join(", ")}; ` +
+      `${leftovers.length} temp file(s) left, swept by the rerun`,
+  );
+  return rerun;
+}
+
 /** Problems of the big decontaminate input (a multiple of 2500). */
 const PROBLEMS = 20_000;
 const snapshot = (files: readonly string[]) => new Map(files.map((f) => [f, readOrNull(f)]));
@@ -150,27 +189,17 @@ describe("sra export: SIGKILL mid-write", () => {
       );
       expect((await runCli(args(small))).code).toBe(0);
       const old = snapshot(files);
-      const oldSize = old.get(files[0]!)?.length ?? 0;
-      const trigger =
-        mode === "mid-write"
-          ? () => hasTempFileOf(files[0]!)
-          : mode === "after-rename"
-            ? () => sizeChanged(files[0]!, oldSize)
-            : undefined;
       const delayMs = mode === "any" ? rng.int(fullMs) : rng.int(3);
-      const { killed } = await spawnAndKill(args(big), { ...(trigger ? { trigger } : {}), delayMs });
-      const after = snapshot(files);
-      const leftovers = await tempFilesIn(out);
-
-      const rerun = await runCli(args(big));
-      expect(rerun.code, rerun.stderr).toBe(0);
-      expectOldOrNew(files, old, after);
-      expect(await tempFilesIn(out)).toEqual([]);
-      console.log(
-        `export seed ${seed} (${mode}, ${killed ? `killed ${delayMs} ms after the trigger` : "finished first"}): ` +
-          `${files.map((f) => `${path.basename(f)} ${after.get(f) === old.get(f) ? "old" : "new"}`).join(", ")}; ` +
-          `${leftovers.length} temp file(s) left, swept by the rerun`,
-      );
+      await killThenRerun({
+        command: "export",
+        seed,
+        mode,
+        argv: args(big),
+        delayMs,
+        files,
+        old,
+        dir: out,
+      });
     },
   );
 });
@@ -238,30 +267,20 @@ describe("sra decontaminate: SIGKILL mid-write", () => {
       ];
       expect((await runCli(args(small))).code).toBe(0);
       const old = snapshot(files);
-      const oldSize = old.get(files[0]!)?.length ?? 0;
       // The temporary files are opened early (before the benchmarks load), so "mid-write" is any
       // moment once they exist; "after-rename" is the commit, between the three renames.
-      const trigger =
-        mode === "mid-write"
-          ? () => hasTempFileOf(files[0]!)
-          : mode === "after-rename"
-            ? () => sizeChanged(files[0]!, oldSize)
-            : undefined;
       const delayMs = mode === "after-rename" ? 0 : rng.int(fullMs);
-      const { killed } = await spawnAndKill(args(big), { ...(trigger ? { trigger } : {}), delayMs });
-      const after = snapshot(files);
-      const leftovers = await tempFilesIn(dir);
-
-      const rerun = await runCli(args(big));
-      expect(rerun.code, rerun.stderr).toBe(0);
+      const rerun = await killThenRerun({
+        command: "decontaminate",
+        seed,
+        mode,
+        argv: args(big),
+        delayMs,
+        files,
+        old,
+        dir,
+      });
       expect(rerun.stderr).toContain(`kept ${PROBLEMS - PROBLEMS / 2500}, removed ${PROBLEMS / 2500}`);
-      expectOldOrNew(files, old, after);
-      expect(await tempFilesIn(dir)).toEqual([]);
-      console.log(
-        `decontaminate seed ${seed} (${mode}, ${killed ? `killed ${delayMs} ms after the trigger` : "finished first"}): ` +
-          `${files.map((f) => `${path.basename(f)} ${after.get(f) === old.get(f) ? "old" : "new"}`).join(", ")}; ` +
-          `${leftovers.length} temp file(s) left, swept by the rerun`,
-      );
     },
   );
 });

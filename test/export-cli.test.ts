@@ -20,17 +20,15 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
+/** `sra export --format F --input I --out O ...extra` through the real CLI. */
+function exportCli(format: string, input: string, out: string, extra: string[] = []) {
+  return runCli(["export", "--format", format, "--input", input, "--out", out, ...extra]);
+}
+
 describe("sra export (CLI)", () => {
   it("exports for LLaMA-Factory, distilling into another base model, and says what it did on stderr", async () => {
     const out = path.join(tmp, "out");
-    const r = await runCli([
-      "export",
-      "--format",
-      "llamafactory",
-      "--input",
-      run,
-      "--out",
-      out,
+    const r = await exportCli("llamafactory", run, out, [
       "--base-model",
       "gemma-2-2b",
       "--lr",
@@ -56,18 +54,7 @@ describe("sra export (CLI)", () => {
 
   it("exports the code-only ablation next to it", async () => {
     const out = path.join(tmp, "out");
-    const r = await runCli([
-      "export",
-      "--format",
-      "llamafactory",
-      "--input",
-      run,
-      "--out",
-      out,
-      "--no-plan",
-      "--instruction-set",
-      "none",
-    ]);
+    const r = await exportCli("llamafactory", run, out, ["--no-plan", "--instruction-set", "none"]);
     expect(r.code).toBe(0);
     const info = JSON.parse(await readFile(path.join(out, "dataset_info.json"), "utf8")) as Record<
       string,
@@ -88,17 +75,8 @@ describe("sra export (CLI)", () => {
 
   it("exports a reference file", async () => {
     const out = path.join(tmp, "ref");
-    const r = await runCli([
-      "export",
-      "--format",
-      "openai",
-      "--input",
-      path.join(DATASETS, "sra-mcts-reference", "mcts-piped-llama3.1-8B.json"),
-      "--out",
-      out,
-      "--name",
-      "piped",
-    ]);
+    const reference = path.join(DATASETS, "sra-mcts-reference", "mcts-piped-llama3.1-8B.json");
+    const r = await exportCli("openai", reference, out, ["--name", "piped"]);
     expect(r.code).toBe(0);
     const lines = (await readFile(path.join(out, "piped.jsonl"), "utf8")).trimEnd().split("\n");
     expect(lines).toHaveLength(1208);
@@ -106,7 +84,7 @@ describe("sra export (CLI)", () => {
 
   it("exits 1 and names the path when the input is missing", async () => {
     const missing = path.join(tmp, "no-such-run");
-    const r = await runCli(["export", "--format", "jsonl", "--input", missing, "--out", path.join(tmp, "x")]);
+    const r = await exportCli("jsonl", missing, path.join(tmp, "x"));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`sra: ${missing}: input not found`);
   });
@@ -125,18 +103,13 @@ describe("sra export (CLI)", () => {
     [["--input", "REFERENCE"], /cannot tell which model to fine-tune/],
     [["--frobnicate"], /unknown option/],
   ])("exits 2 on %j", async (extra, message) => {
-    const args = [
-      "export",
-      "--format",
-      "llamafactory",
-      "--input",
-      run,
-      "--out",
-      path.join(tmp, "bad"),
-      ...extra,
-    ];
     const ref = path.join(DATASETS, "sra-mcts-reference", "mcts-filtered-llama3.1-8B.json");
-    const r = await runCli(args.map((a) => (a === "REFERENCE" ? ref : a)));
+    const r = await exportCli(
+      "llamafactory",
+      run,
+      path.join(tmp, "bad"),
+      extra.map((a) => (a === "REFERENCE" ? ref : a)),
+    );
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(2);
   });
