@@ -66,6 +66,16 @@ describe("progress formatting (pure)", () => {
     );
   });
 
+  it("says it is waiting for the server instead of an ETA while every endpoint is down", () => {
+    const waiting = snap({ waitingForServer: true });
+    expect(formatProgressBar(waiting, 200)).toMatch(/\| WAITING FOR SERVER$/);
+    expect(formatProgressBar(waiting, 200)).not.toContain("ETA");
+    expect(formatProgressLine(waiting)).toBe(
+      "progress: 6/20 (30%), 1 failed, 1.2k LLM calls, 500 tok/s, in flight 12/64, elapsed 1m00s, " +
+        "waiting for the server (every endpoint is down)",
+    );
+  });
+
   it("chooses the mode from the stream", () => {
     expect(progressMode({ write: () => true, isTTY: true }, true)).toBe("bar");
     expect(progressMode({ write: () => true }, true)).toBe("lines");
