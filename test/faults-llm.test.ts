@@ -538,6 +538,7 @@ describe("faults: a server that restarts mid-run", () => {
     expect(summary.llm.outageMs).toBeGreaterThan(1000);
     expect(log).toContain("every endpoint is down; requests wait for one to come back");
     expect(log).toContain("the server is back");
+    expect(r.stderr).toMatch(/server outages: 1 \(every endpoint down; \d+ s in all, waited out\)/);
   }, 60_000);
 
   it("with --max-outage 0 the same outage fails the problems in flight (network), as before", async () => {

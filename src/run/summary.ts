@@ -235,6 +235,11 @@ export function formatSummary(s: RunSummary): string {
         `${formatCount(s.llm.completionTokens)} completion tokens, ${formatCount(t.completionTokensPerSecond ?? 0)} tok/s, ` +
         `max ${s.llm.maxInFlight} in flight`,
     );
+    if (s.llm.outages > 0) {
+      lines.push(
+        `  server outages: ${s.llm.outages} (every endpoint down; ${Math.round(s.llm.outageMs / 1000)} s in all, waited out)`,
+      );
+    }
   }
   const kinds = Object.entries(t.failuresByKind);
   if (kinds.length > 0) {
