@@ -294,7 +294,8 @@ export async function runGenerate(options: GenerateOptions, io: GenerateIo): Pro
  */
 async function lockRunDir(dir: string, lock: { held?: RunLock }, io: GenerateIo): Promise<void> {
   if (lock.held) return;
-  const held = await acquireRunLock(dir, io.now ? { now: io.now } : {});
+  // The wall clock, not io.now: the lock's age is compared with file times other processes write.
+  const held = await acquireRunLock(dir);
   lock.held = held;
   if (held.replaced) {
     const who = held.replaced.owner
