@@ -541,6 +541,44 @@ describe("faults: a server that restarts mid-run", () => {
     expect(r.stderr).toMatch(/server outages: 1 \(every endpoint down; \d+ s in all, waited out\)/);
   }, 60_000);
 
+  it("a problem whose own requests always reset is not an outage: one at a time, it fails and the run goes on", async () => {
+    // --concurrency 1: its resets are the only traffic, so the endpoint is backed off as if it were
+    // down. The recheck is a GET /models, which answers, so the problem fails within its retries
+    // instead of waiting --max-outage (when the recheck was the problem's own request, it was not).
+    const tags = ["seq-ok-0", "seq-reset", "seq-ok-1"];
+    const problems = await writeProblems(path.join(tmp, "seq-reset.jsonl"), tags);
+    const config = await writeFastRetryConfig(path.join(tmp, "seq-reset-retry.json"), {
+      maxAttempts: 3,
+      initialDelayMs: 10,
+      maxDelayMs: 20,
+    });
+    const reset: Case = {
+      tag: "seq-reset",
+      fault: "reset, always",
+      inject: always({ reset: true }),
+    };
+    const s = await startFakeOpenAiServer({ script: faultScript([reset], 7), models: [MODEL] });
+    servers.push(s);
+    const runDir = path.join(tmp, "seq-reset-run");
+    const r = await runCli(
+      generateArgs({
+        url: s.url,
+        problems,
+        out: runDir,
+        config,
+        extra: ["--concurrency", "1", "--max-failures", "none"],
+      }),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const failed = readJsonlStrict(path.join(runDir, "failures.jsonl"));
+    expect(failed.map((f) => [f.id, f.kind])).toEqual([["seq-reset", "network"]]);
+    expect(readJsonlStrict(path.join(runDir, "samples.jsonl")).map((x) => x.id)).toEqual([
+      "seq-ok-0",
+      "seq-ok-1",
+    ]);
+    // Waiting out --max-outage (600 s) instead would overrun this test's 60 s.
+  }, 60_000);
+
   it("with --max-outage 0 the same outage fails the problems in flight (network), as before", async () => {
     const { r, samples, failures } = await runThroughOutage("no-wait", ["--max-outage", "0"]);
     expect(r.code, r.stderr).toBe(0);

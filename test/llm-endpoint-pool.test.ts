@@ -50,13 +50,14 @@ function setup(
     backoffMs?: number;
     maxBackoffMs?: number;
     sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+    ping?: () => Promise<void>;
   } = {},
 ) {
   let t = 1_000_000;
   const eps = Array.from({ length: n }, (_, i) => endpoint(`http://e${i}/v1`));
   const events: EndpointHealthEvent[] = [];
   const pool = new EndpointPool(
-    eps.map((e) => ({ url: e.url, llm: e.llm })),
+    eps.map((e) => ({ url: e.url, llm: e.llm, ...(options.ping ? { ping: options.ping } : {}) })),
     {
       now: () => t,
       failureThreshold: 2,
@@ -272,6 +273,40 @@ describe("EndpointPool: every endpoint down (an outage)", () => {
     expect(released).toBe(3);
     expect(pool.down()).toBe(false);
     expect(pool.outageMs).toBe(1000);
+  });
+
+  it("with a ping, the recheck is the ping, not a waiter's request: a failed ping doubles the wait", async () => {
+    const { sleeps, sleep } = manualSleep();
+    const pings: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+    const ping = () => new Promise<void>((resolve, reject) => pings.push({ resolve, reject }));
+    const { eps, pool, advance } = setup(1, { sleep, ping });
+    eps[0]!.mode = "refused";
+    await attempt(pool);
+    await attempt(pool);
+    const callsBefore = eps[0]!.calls;
+    let released = 0;
+    const waiters = Array.from({ length: 2 }, () => pool.waitWhileDown(60_000).then(() => released++));
+    await tick();
+    advance(1000);
+    for (const x of sleeps.splice(0)) x.wake();
+    await tick();
+    expect(pings).toHaveLength(1); // one recheck, by ping
+    pings[0]!.reject(new LlmError("refused", { isRetryable: true, fault: "network" }));
+    await tick();
+    await tick();
+    expect(released).toBe(0);
+    // The back-off doubled; both wait for it (before the ping failed, the other waiter was only
+    // waiting for the ping's answer: that sleep is left over, and ended by the announcement).
+    expect(sleeps.slice(-2).map((x) => x.ms)).toEqual([2000, 2000]);
+    advance(2000);
+    for (const x of sleeps.splice(0)) x.wake();
+    await tick();
+    expect(pings).toHaveLength(2);
+    pings[1]!.resolve();
+    await Promise.all(waiters);
+    expect(released).toBe(2);
+    expect(pool.down()).toBe(false);
+    expect(eps[0]!.calls).toBe(callsBefore); // no real request was spent on the outage
   });
 
   it("past maxMs nobody waits, and downLongerThan says so", async () => {

@@ -103,7 +103,12 @@ export function createLlmStack(o: LlmStackOptions): LlmStack {
       logger,
       dispatcher,
     });
-    return { url: llm.endpoint, llm };
+    // An outage's recheck: a GET /models, within the attempt deadline but never more than 10 s.
+    return {
+      url: llm.endpoint,
+      llm,
+      ping: (signal?: AbortSignal) => llm.ping(Math.min(o.timeoutMs, 10_000), signal),
+    };
   });
   const maxOutageMs = Math.max(0, o.maxOutageMs ?? 600_000);
   const pool = new EndpointPool(endpoints, {

@@ -61,6 +61,8 @@ export interface EndpointStats {
 interface EndpointState {
   url: string;
   llm: Llm;
+  /** A cheap "are you there" (GET /models): an outage's recheck, instead of a real request. */
+  ping: ((signal?: AbortSignal) => Promise<void>) | undefined;
   requests: number;
   failures: number;
   outstanding: number;
@@ -106,11 +108,15 @@ export class EndpointPool implements Llm {
   outages = 0;
   outageMs = 0;
 
-  constructor(endpoints: { url: string; llm: Llm }[], options: EndpointPoolOptions) {
+  constructor(
+    endpoints: { url: string; llm: Llm; ping?: (signal?: AbortSignal) => Promise<void> }[],
+    options: EndpointPoolOptions,
+  ) {
     if (endpoints.length === 0) throw new Error("EndpointPool needs at least one endpoint");
     this.endpoints = endpoints.map((e) => ({
       url: e.url,
       llm: e.llm,
+      ping: e.ping,
       requests: 0,
       failures: 0,
       outstanding: 0,
@@ -176,9 +182,25 @@ export class EndpointPool implements Llm {
       if (t - since > maxMs) return;
       const recheckAt = Math.min(...this.endpoints.map((e) => e.backedOffUntil ?? t));
       if (recheckAt <= t && t >= this.recheckClaimedUntil) {
-        // This caller becomes the recheck; a claim that never reached a server lapses after a while.
+        // One recheck at a time; a claim that never reached a server lapses after a while.
         this.recheckClaimedUntil = t + Math.max(this.backoffMs, 1000);
-        return;
+        const due = this.endpoints.find(
+          (e) => e.backedOffUntil !== null && e.backedOffUntil <= t && !e.probing,
+        );
+        if (!due?.ping) return; // no cheap check: this caller's own request is the recheck
+        // The recheck is a ping, not this caller's request: a request that itself breaks the
+        // connection (a proxy that resets on it) must not keep the whole run waiting.
+        due.probing = true;
+        try {
+          await due.ping(signal);
+          this.markHealthy(due);
+        } catch (e) {
+          if (signal?.aborted) throw signal.reason;
+          this.markFailed(due, true, isUnreachableError(e));
+        } finally {
+          due.probing = false;
+        }
+        continue;
       }
       const wake = Math.max(recheckAt, this.recheckClaimedUntil, t + 10);
       const waitMs = Math.min(wake - t, since + maxMs + 1 - t);

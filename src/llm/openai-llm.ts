@@ -51,6 +51,11 @@ export interface OpenAiLlmOptions {
 
 export interface OpenAiLlm extends Llm {
   readonly endpoint: string;
+  /**
+   * Whether the server answers at all: `GET /models`, within `timeoutMs`. Resolves when it does
+   * (any HTTP answer, even an error status, means the server is up); rejects when it cannot be reached.
+   */
+  ping(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** Closes (at once) the connection pool this Llm made itself; a shared one is its owner's to close. */
   close(): Promise<void>;
 }
@@ -310,6 +315,17 @@ export function createOpenAiLlm(options: OpenAiLlmOptions): OpenAiLlm {
     endpoint,
     async close() {
       if (ownDispatcher && dispatcher) await (await dispatcher)?.destroy();
+    },
+    async ping(timeoutMs: number, signal?: AbortSignal) {
+      try {
+        await client.models.list({ timeout: timeoutMs, ...(signal ? { signal } : {}) });
+      } catch (e) {
+        if (signal?.aborted) throw signal.reason;
+        // An HTTP status is an answer: the server is up (a proxy's 502/504 says its upstream is not).
+        if (e instanceof APIError && typeof e.status === "number" && e.status !== 502 && e.status !== 504)
+          return;
+        throw toLlmError(e, { options, endpoint, timedOut: false, now: Date.now() });
+      }
     },
     async complete(request: CompletionRequest, signal?: AbortSignal): Promise<CompletionResult> {
       signal?.throwIfAborted();
