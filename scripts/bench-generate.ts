@@ -51,6 +51,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { generateArgs } from "../test/support/cli.js";
 import {
   type FakeReply,
   type FakeRequestContext,
@@ -59,7 +60,7 @@ import {
   type RecordedCall,
   startFakeOpenAiServer,
 } from "../test/support/fake-openai-server.js";
-import { createPlanScript } from "../test/support/plan-script.js";
+import { createPlanScript, fnv } from "../test/support/plan-script.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const LEETCODE = path.resolve(ROOT, "../shared/datasets/leetcode-uneasy.jsonl");
@@ -158,16 +159,6 @@ const PROBLEMS = path.resolve(flags.problems);
 
 // ---------------------------------------------------------------------------------------------
 // The model: plan-script with realistic reply lengths, plans of --plan-steps steps
-
-/** FNV-1a. */
-function fnv(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 const PROBLEM_LABEL = "Problem:\n";
 
@@ -443,23 +434,15 @@ async function runOnce(spec: RunSpec, tmp: string, probeFile: string): Promise<R
     "--import",
     pathToFileURL(probeFile).href,
     CLI,
-    "generate",
-    "--model",
-    MODEL,
-    "--base-url",
-    server.url,
-    "--problems",
-    spec.problems,
-    "--limit",
-    String(spec.limit),
-    "--out",
-    runDir,
-    "--concurrency",
-    String(spec.concurrency),
-    "--max-requests",
-    String(spec.maxRequests),
-    "--no-progress",
-    ...(spec.iterations === undefined ? [] : ["--iterations", String(spec.iterations)]),
+    ...generateArgs({ url: server.url, problems: spec.problems, out: runDir, model: MODEL }, [
+      "--limit",
+      String(spec.limit),
+      "--concurrency",
+      String(spec.concurrency),
+      "--max-requests",
+      String(spec.maxRequests),
+      ...(spec.iterations === undefined ? [] : ["--iterations", String(spec.iterations)]),
+    ]),
   ];
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();

@@ -12,7 +12,7 @@ import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "./support/cli.js";
+import { generateArgs, runCli } from "./support/cli.js";
 import { type FakeServer, startFakeOpenAiServer } from "./support/fake-openai-server.js";
 import { MODEL, readJsonlStrict, stackLines, stderrLines } from "./support/faults.js";
 import { createPlanScript } from "./support/plan-script.js";
@@ -138,21 +138,9 @@ async function write(content: string | Buffer, name = `problems-${n++}.jsonl`): 
 }
 
 function generate(problems: string, out: string, extra: string[] = []) {
-  return runCli([
-    "generate",
-    "--model",
-    MODEL,
-    "--base-url",
-    server.url,
-    "--problems",
-    problems,
-    "--out",
-    out,
-    "--iterations",
-    "2",
-    "--no-progress",
-    ...extra,
-  ]);
+  return runCli(
+    generateArgs({ url: server.url, problems, out, model: MODEL }, ["--iterations", "2", ...extra]),
+  );
 }
 
 function decontaminate(problems: string, out: string, extra: string[] = []) {

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATASETS, runCli } from "./support/cli.js";
+import { DATASETS, exportArgs, runCli } from "./support/cli.js";
 import { makeConfig, makeSample, writeRunFixture } from "./support/run-fixture.js";
 
 let tmp: string;
@@ -22,7 +22,7 @@ afterAll(async () => {
 
 /** `sra export --format F --input I --out O ...extra` through the real CLI. */
 function exportCli(format: string, input: string, out: string, extra: string[] = []) {
-  return runCli(["export", "--format", format, "--input", input, "--out", out, ...extra]);
+  return runCli(exportArgs(format, input, out, extra));
 }
 
 describe("sra export (CLI)", () => {

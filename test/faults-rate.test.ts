@@ -25,7 +25,7 @@ import {
   writeFastRetryConfig,
   writeProblems,
 } from "./support/faults.js";
-import { createPlanScript } from "./support/plan-script.js";
+import { createPlanScript, fnv } from "./support/plan-script.js";
 
 let tmp: string;
 const servers: FakeServer[] = [];
@@ -42,15 +42,6 @@ async function serve(script: Parameters<typeof startFakeOpenAiServer>[0]["script
   const s = await startFakeOpenAiServer({ script, models: [MODEL], latency: { baseMs: 1, perTokenMs: 0 } });
   servers.push(s);
   return s;
-}
-
-function fnv(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /** A fault for a request: transport faults for any purpose, format faults shaped to the purpose. */

@@ -225,16 +225,7 @@ describe("errors", () => {
   });
 
   it("a real 401 from a server that checks the key", async () => {
-    const server = await startFakeOpenAiServer({ script: () => "ok", apiKey: "the-right-key" });
-    servers.push(server);
-    const llm = createOpenAiLlm({
-      baseUrl: server.url,
-      apiKey: KEY,
-      model: "fake-model",
-      systemRole: true,
-      timeoutMs: 5000,
-    });
-    closers.push(() => llm.close());
+    const { llm } = await setup("ok", {}, { apiKey: "the-right-key" });
     const e = await failure(llm.complete(req()));
     expect(e).toMatchObject({ status: 401, isRetryable: false });
     expect(`${e.message} ${e.hint}`).not.toContain(KEY);

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { loadTemplateNames, loadTrainKeys } from "./support/anchors.js";
-import { DATASETS, generateArgs, runCli } from "./support/cli.js";
+import { DATASETS, exportArgs, generateArgs, runCli } from "./support/cli.js";
 import { type FakeServer, startFakeOpenAiServer } from "./support/fake-openai-server.js";
 import { createPlanScript } from "./support/plan-script.js";
 
@@ -87,17 +87,7 @@ describe("decontaminate -> generate -> export -> stats", () => {
 
     // ... exported for the small model that will be fine-tuned.
     const out = path.join(dir, "data");
-    const e = await runCli([
-      "export",
-      "--format",
-      "llamafactory",
-      "--input",
-      mcts,
-      "--out",
-      out,
-      "--base-model",
-      "gemma-2-2b",
-    ]);
+    const e = await runCli(exportArgs("llamafactory", mcts, out, ["--base-model", "gemma-2-2b"]));
     expect(e.code, e.stderr).toBe(0);
     const yaml = parseYaml(await readFile(path.join(out, "sra_mcts_lora_sft.yaml"), "utf8")) as Record<
       string,
@@ -131,16 +121,7 @@ describe("decontaminate -> generate -> export -> stats", () => {
     }
 
     // The ablation: code-only answers, a second entry in the same dataset_info.json.
-    const ab = await runCli([
-      "export",
-      "--format",
-      "llamafactory",
-      "--input",
-      mcts,
-      "--out",
-      out,
-      "--no-plan",
-    ]);
+    const ab = await runCli(exportArgs("llamafactory", mcts, out, ["--no-plan"]));
     expect(ab.code, ab.stderr).toBe(0);
     const info2 = JSON.parse(await readFile(path.join(out, "dataset_info.json"), "utf8")) as Record<
       string,

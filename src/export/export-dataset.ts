@@ -10,6 +10,7 @@ import { defaultPresetsFile, loadPresets } from "../llm/presets.js";
 import type { Sample } from "../types.js";
 import { prepareOutputDir } from "../util/output-dir.js";
 import { parseJson } from "../util/parse-json.js";
+import { readTextIfExists } from "../util/read-text.js";
 import { createRng } from "../util/rng.js";
 import { type BaseModelChoice, chooseBaseModel } from "./base-model.js";
 import { buildPair, type TrainingPair, userText } from "./content.js";
@@ -144,13 +145,8 @@ async function loadInstructionSet(value: string, cwd: string): Promise<Instructi
 }
 
 async function readExistingDatasetInfo(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new InputError(`cannot read: ${(e as Error).message}`, { file });
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   const hint = "fix the file or move it away; sra keeps every other entry of a valid one";
   const parsed = parseJson(text.replace(/^\uFEFF/, ""));
   if (!parsed.ok)

@@ -1,11 +1,7 @@
-/**
- * A run's config.json, read leniently: `sra generate` owns its shape, so only the few fields export and
- * stats rely on are picked out, each only when it has the expected type; everything else is opaque.
- */
-import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { InputError } from "../errors.js";
 import { parseJson } from "../util/parse-json.js";
+import { readTextIfExists } from "../util/read-text.js";
 
 export interface RunConfigInfo {
   file: string;
@@ -29,13 +25,8 @@ function stringAt(value: unknown, ...keys: string[]): string | undefined {
 /** The picked fields of `<dir>/config.json`, or undefined when there is no such file. */
 export async function readRunConfig(dir: string): Promise<RunConfigInfo | undefined> {
   const file = path.join(dir, "config.json");
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new InputError(`cannot read: ${(e as Error).message}`, { file });
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   const json = parseJson(text);
   if (!json.ok) throw new InputError(`invalid JSON: ${json.error}`, { file });
   const v = json.value;

@@ -7,7 +7,7 @@ import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import type { z } from "zod";
 import { InputError, OutputError } from "../errors.js";
-import { readLines } from "../util/jsonl.js";
+import { type JsonlLine, readJsonl, readLines } from "../util/jsonl.js";
 import { parseJson } from "../util/parse-json.js";
 
 export const RUN_FILES = {
@@ -86,23 +86,9 @@ export async function readIds(file: string): Promise<Set<string>> {
 export async function* readRecords<S extends z.ZodType>(
   file: string,
   schema: S,
-): AsyncGenerator<{ line: number; text: string; value: z.infer<S> }> {
+): AsyncGenerator<JsonlLine<z.infer<S>>> {
   if (!(await fileExists(file))) return;
-  for await (const { line, text, last } of readLines(file)) {
-    if (text.trim() === "") continue;
-    const parsed = parseJson(text);
-    if (!parsed.ok) {
-      if (last) return;
-      throw new InputError(`invalid JSON: ${parsed.error}`, { file, line });
-    }
-    const result = schema.safeParse(parsed.value);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      const field = issue?.path.join(".") || undefined;
-      throw new InputError(issue?.message ?? "invalid record", { file, line, ...(field ? { field } : {}) });
-    }
-    yield { line, text, value: result.data };
-  }
+  yield* readJsonl(file, schema, { tolerateTornTail: true });
 }
 
 /**

@@ -125,6 +125,8 @@ export class JsonlAppender {
 
 export interface JsonlLine<T> {
   line: number;
+  /** The line as read (for a caller that writes it back unchanged). */
+  text: string;
   value: T;
 }
 
@@ -151,7 +153,7 @@ export async function* readJsonl<S extends z.ZodType>(
       const field = issue?.path.join(".") || undefined;
       throw new InputError(issue?.message ?? "invalid record", { file, line, ...(field ? { field } : {}) });
     }
-    yield { line, value: result.data };
+    yield { line, text, value: result.data };
   }
 }
 

@@ -69,3 +69,8 @@ export function generateArgs(
     ...extra,
   ];
 }
+
+/** `sra export --format F --input I --out O` arguments; `extra` flags go last. */
+export function exportArgs(format: string, input: string, out: string, extra: string[] = []): string[] {
+  return ["export", "--format", format, "--input", input, "--out", out, ...extra];
+}

@@ -1,4 +1,5 @@
 import * as fsp from "node:fs/promises";
+import { generateArgs as cliGenerateArgs } from "./cli.js";
 
 export { readJsonlStrict, readJsonlTolerant } from "./jsonl-files.js";
 
@@ -42,6 +43,7 @@ export async function writeFastRetryConfig(
   return file;
 }
 
+/** `sra generate` arguments (support/cli.ts's) for the fault suites: MODEL, 3 iterations, a --config. */
 export function generateArgs(o: {
   url: string;
   problems: string;
@@ -49,22 +51,12 @@ export function generateArgs(o: {
   config?: string;
   extra?: string[];
 }): string[] {
-  return [
-    "generate",
-    "--model",
-    MODEL,
-    "--base-url",
-    o.url,
-    "--problems",
-    o.problems,
-    "--out",
-    o.out,
+  return cliGenerateArgs({ url: o.url, problems: o.problems, out: o.out, model: MODEL }, [
     "--iterations",
     "3",
-    "--no-progress",
     ...(o.config ? ["--config", o.config] : []),
     ...(o.extra ?? []),
-  ];
+  ]);
 }
 
 export function ids(records: { id?: unknown }[]): string[] {

@@ -32,8 +32,11 @@ export interface PlanScriptOptions {
   before?: (ctx: FakeRequestContext) => FakeReply | undefined | Promise<FakeReply | undefined>;
 }
 
-/** FNV-1a, as in src/util/rng.ts (kept local: test support must not depend on src internals). */
-function fnv(text: string): number {
+/**
+ * FNV-1a, as in src/util/rng.ts (kept here: the fake model must not depend on src internals). Also the
+ * test suites' and the benchmark's way to key a prompt.
+ */
+export function fnv(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
