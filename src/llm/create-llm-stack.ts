@@ -182,7 +182,8 @@ export function createLlmStack(o: LlmStackOptions): LlmStack {
     ...(o.sleep ? { sleep: o.sleep } : {}),
     ...(maxOutageMs > 0
       ? {
-          beforeAttempt: (signal?: AbortSignal) => pool.waitWhileDown(maxOutageMs, signal),
+          beforeAttempt: (signal?: AbortSignal) =>
+            pool.down() ? pool.waitWhileDown(maxOutageMs, signal) : undefined,
           // Only "cannot reach the server" failures during an outage are not counted; a 500 about this
           // request counts as always.
           counts: (e: LlmError) =>

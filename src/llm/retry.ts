@@ -127,9 +127,10 @@ export interface WithRetryOptions {
   onRetry?: (info: RetryInfo) => void;
   /**
    * Before each attempt: waits while the whole service is down (EndpointPool.waitWhileDown), so that
-   * requests queue up for a restarting server instead of failing their problems.
+   * requests queue up for a restarting server instead of failing their problems. Returns undefined
+   * when there is nothing to wait for, so a healthy run pays no extra await per call.
    */
-  beforeAttempt?: (signal?: AbortSignal) => Promise<void>;
+  beforeAttempt?: (signal?: AbortSignal) => Promise<void> | undefined;
   /**
    * Whether a retryable failure counts against the attempt budget (default: always). The stack says no
    * while every endpoint is down: those attempts wait for the server, they do not give up on it.
@@ -165,7 +166,8 @@ export function withRetry(llm: Llm, policy: RetryPolicy, options: WithRetryOptio
     async complete(request: CompletionRequest, signal?: AbortSignal): Promise<CompletionResult> {
       for (let attempt = 1; ; attempt++) {
         signal?.throwIfAborted();
-        if (options.beforeAttempt) await options.beforeAttempt(signal);
+        const gate = options.beforeAttempt?.(signal);
+        if (gate) await gate;
         try {
           return await llm.complete(request, signal);
         } catch (e) {
