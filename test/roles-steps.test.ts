@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { cleanStep } from "../src/roles/clean-step.js";
-import { normaliseStep } from "../src/roles/normalise-step.js";
 import { parsePlanSteps } from "../src/roles/parse-plan.js";
 import { parseReflection } from "../src/roles/parse-reflection.js";
+import { normaliseStep } from "../src/search/normalise-step.js";
 
 describe("cleanStep", () => {
   it.each([

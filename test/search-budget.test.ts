@@ -11,9 +11,9 @@
  * Set SRA_PRINT_BUDGET=1 to print the table (README numbers).
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { searchPlan } from "../src/roles/plan-with-llm.js";
 import { loadPromptSet, type PromptSet } from "../src/roles/prompts.js";
 import { DEFAULT_SEARCH_PARAMS, type SearchParams } from "../src/search/params.js";
-import { searchPlan } from "../src/search/search-plan.js";
 import { createRng, type Rng } from "../src/util/rng.js";
 import { promptSections, scriptedLlm, stepsIn } from "./support/scripted-llm.js";
 

@@ -5,10 +5,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ParseError } from "../src/errors.js";
 import type { LlmPurpose } from "../src/llm/types.js";
+import { generateCotPlan, type SearchContext, searchPlan } from "../src/roles/plan-with-llm.js";
 import { loadPromptSet, type PromptSet } from "../src/roles/prompts.js";
-import { EmptyPlanError, type SearchContext } from "../src/search/context.js";
 import { DEFAULT_SEARCH_PARAMS, GUIDED_SCORE_REGEX, type SearchParams } from "../src/search/params.js";
-import { generateCotPlan, searchPlan } from "../src/search/search-plan.js";
+import { EmptyPlanError } from "../src/search/strategy.js";
 import { planRecordSchema, type SearchNode, treeRecordSchema } from "../src/types.js";
 import { createRng } from "../src/util/rng.js";
 import {

@@ -60,8 +60,8 @@ import {
   type StopCause,
 } from "../run/summary.js";
 import { computeRunTotals } from "../run/totals.js";
-import { EmptyPlanError } from "../search/context.js";
 import { DEFAULT_SEARCH_PARAMS, type SearchParams, searchParamsSchema } from "../search/params.js";
+import { EmptyPlanError } from "../search/strategy.js";
 import {
   type Failure,
   formatPlan,

@@ -4,8 +4,8 @@
  * `retries` times, then the node gets `fallbackScore` (counted: a search full of fallbacks is a model
  * that cannot grade, see paper section 7).
  */
+import { COUNTER_KEYS } from "../search/counters.js";
 import type { NodeScore } from "../types.js";
-import { COUNTER_KEYS } from "./counters.js";
 import { parseScore } from "./parse-score.js";
 import { renderPrompt } from "./prompts.js";
 import { callModel, type RoleContext, renderSteps } from "./role-context.js";
@@ -27,16 +27,17 @@ export async function evaluate(
   input: { question: string; steps: readonly string[]; step: string },
   ctx: RoleContext,
   options: EvaluateOptions,
-): Promise<NodeScore> {
+): Promise<{ score: NodeScore; events: string[] }> {
   const messages = renderPrompt(ctx.prompts.evaluate, {
     question: input.question,
     steps: renderSteps(input.steps),
     step: `Step ${input.steps.length + 1}: ${input.step}`,
   });
+  const events: string[] = [];
   let raw = "";
   for (let attempt = 0; attempt <= options.retries; attempt++) {
-    if (attempt > 0) ctx.counters.add(COUNTER_KEYS.scoreRetry);
-    const reply = await callModel(ctx, {
+    if (attempt > 0) events.push(COUNTER_KEYS.scoreRetry);
+    const called = await callModel(ctx, {
       purpose: "evaluate",
       messages,
       temperature: ctx.temperature,
@@ -45,14 +46,18 @@ export async function evaluate(
       seed: options.seedFor?.(attempt),
       guidedRegex: options.guidedRegex,
     });
-    raw = reply.text;
+    events.push(...called.events);
+    raw = called.reply.text;
     const guided = options.guidedRegex === undefined ? null : GUIDED_REPLY.exec(raw);
     const parsed = guided ? { value: Number(guided[1]), form: "guided" as const } : parseScore(raw);
     if ("value" in parsed) {
-      ctx.counters.add(`score.${parsed.form}`);
-      return { raw, value: parsed.value, parsedAs: parsed.form, attempts: attempt + 1 };
+      events.push(`score.${parsed.form}`);
+      return { score: { raw, value: parsed.value, parsedAs: parsed.form, attempts: attempt + 1 }, events };
     }
   }
-  ctx.counters.add(COUNTER_KEYS.scoreFallback);
-  return { raw, value: options.fallbackScore, parsedAs: "fallback", attempts: options.retries + 1 };
+  events.push(COUNTER_KEYS.scoreFallback);
+  return {
+    score: { raw, value: options.fallbackScore, parsedAs: "fallback", attempts: options.retries + 1 },
+    events,
+  };
 }

@@ -3,13 +3,14 @@
  * steps so far, the reflection, and the sibling steps already written for this leaf (so it proposes
  * a different idea).
  */
+import { COUNTER_KEYS } from "../search/counters.js";
 import { type CleanedStep, cleanStep } from "./clean-step.js";
-import { COUNTER_KEYS } from "./counters.js";
 import { renderPrompt } from "./prompts.js";
 import { callModel, type RoleContext, renderSiblings, renderSteps } from "./role-context.js";
 
 export interface ProposeOutcome extends CleanedStep {
   raw: string;
+  events: string[];
 }
 
 export async function propose(
@@ -23,7 +24,7 @@ export async function propose(
     reflection: input.reflection === "" ? "(no hint)" : input.reflection,
     siblings: renderSiblings(input.siblings),
   });
-  const reply = await callModel(ctx, {
+  const { reply, events } = await callModel(ctx, {
     purpose: "propose",
     messages,
     temperature: ctx.temperature,
@@ -32,7 +33,7 @@ export async function propose(
     seed: options.seed,
   });
   const cleaned = cleanStep(reply.text);
-  if (cleaned.strippedCode) ctx.counters.add(COUNTER_KEYS.stepCodeStripped);
-  if (cleaned.extraSteps) ctx.counters.add(COUNTER_KEYS.stepExtraCut);
-  return { ...cleaned, raw: reply.text };
+  if (cleaned.strippedCode) events.push(COUNTER_KEYS.stepCodeStripped);
+  if (cleaned.extraSteps) events.push(COUNTER_KEYS.stepExtraCut);
+  return { ...cleaned, raw: reply.text, events };
 }

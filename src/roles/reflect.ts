@@ -2,7 +2,7 @@
  * Reflection (paper eq. 5): before a leaf is expanded, the model writes a short thought for the next
  * step, or `<end>` when the steps so far solve the problem.
  */
-import { COUNTER_KEYS } from "./counters.js";
+import { COUNTER_KEYS } from "../search/counters.js";
 import { parseReflection, type Reflection } from "./parse-reflection.js";
 import { renderPrompt } from "./prompts.js";
 import { callModel, type RoleContext, renderSteps } from "./role-context.js";
@@ -10,6 +10,7 @@ import { callModel, type RoleContext, renderSteps } from "./role-context.js";
 export interface ReflectOutcome {
   reflection: Reflection;
   raw: string;
+  events: string[];
 }
 
 export async function reflect(
@@ -21,7 +22,7 @@ export async function reflect(
     question: input.question,
     steps: renderSteps(input.steps),
   });
-  const reply = await callModel(ctx, {
+  const { reply, events } = await callModel(ctx, {
     purpose: "reflect",
     messages,
     temperature: ctx.temperature,
@@ -30,6 +31,6 @@ export async function reflect(
     seed: options.seed,
   });
   const reflection = parseReflection(reply.text);
-  if (!reflection.end && reflection.thought === "") ctx.counters.add(COUNTER_KEYS.reflectEmpty);
-  return { reflection, raw: reply.text };
+  if (!reflection.end && reflection.thought === "") events.push(COUNTER_KEYS.reflectEmpty);
+  return { reflection, raw: reply.text, events };
 }

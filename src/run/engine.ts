@@ -5,10 +5,9 @@
  */
 import type { Llm } from "../llm/types.js";
 import { type ImplementResult, implementPlan } from "../roles/implement.js";
+import { planWithLlm } from "../roles/plan-with-llm.js";
 import type { PromptSet } from "../roles/prompts.js";
-import { generateCotPlan } from "../search/cot-plan.js";
 import type { SearchParams } from "../search/params.js";
-import { searchPlan } from "../search/search-plan.js";
 import type { PlanRecord, Strategy, TreeRecord } from "../types.js";
 import type { Rng } from "../util/rng.js";
 import type { CodeParams } from "./config.js";
@@ -37,10 +36,9 @@ export interface EngineConfig {
 }
 
 export function createEngine(config: EngineConfig, prompts: PromptSet): Engine {
-  const planWith = config.strategy === "cot" ? generateCotPlan : searchPlan;
   return {
     plan: (problem, ctx) =>
-      planWith(problem, {
+      planWithLlm(config.strategy, problem, {
         llm: ctx.llm,
         rng: ctx.rng,
         prompts,

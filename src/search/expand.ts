@@ -1,5 +1,8 @@
 /**
- * Expansion (paper eq. 2-3) and evaluation (eq. 4) of one selected leaf.
+ * Expansion (paper eq. 2-3) and evaluation (eq. 4) of one selected leaf, as a value: expandLeaf asks
+ * the policy and returns the scored children without touching the tree; addChildren then puts them
+ * under the leaf. Keeping the two apart lets several expansions be in flight at once and be applied
+ * in a fixed order.
  *
  * `branches` children are written one after another; the i-th proposal is shown the reflection and
  * the i-1 siblings already accepted, so it proposes a different idea. A step that is empty after
@@ -7,64 +10,85 @@
  * maxRegenerations times (the rejected repeats are listed with the siblings so the retry is told to
  * avoid them); after that its slot is dropped and counted. Each accepted child is scored at once,
  * concurrently with writing the next sibling; all scores are awaited before returning, so
- * backpropagation sees every child. A child starts with one visit and r = its score (score/10 with
- * rewardScale "unit").
+ * backpropagation sees every child. A child starts with one visit and r = its reward (nodeReward).
  */
-import { COUNTER_KEYS, type Counters } from "../roles/counters.js";
-import { evaluate } from "../roles/evaluate.js";
-import { normaliseStep } from "../roles/normalise-step.js";
-import { type ProposeOutcome, propose } from "../roles/propose.js";
-import type { RoleContext } from "../roles/role-context.js";
-import type { SearchNode } from "../types.js";
-import { GUIDED_SCORE_REGEX, type SearchParams } from "./params.js";
+import type { NodeScore, SearchNode } from "../types.js";
+import { COUNTER_KEYS } from "./counters.js";
+import { normaliseStep } from "./normalise-step.js";
+import type { SearchParams } from "./params.js";
+import type { Evaluator, PlanState, Proposer } from "./policy.js";
 import { addChild } from "./tree.js";
+import { nodeReward } from "./ucb1.js";
 
-export interface ExpansionContext {
-  question: string;
-  params: SearchParams;
-  role: RoleContext;
-  counters: Counters;
-  /** The tree: children are appended (ids in creation order). */
-  nodes: SearchNode[];
-  /** A request seed for a stable label. */
-  seed: (label: string) => number;
+export interface ExpansionInput extends PlanState {
+  /** The leaf being expanded (its id labels the proposals' request seeds). */
+  leafId: number;
+  /** The leaf's reflection, the proposer's hint ("" for none). */
+  reflection: string;
+  /** The id the first accepted child gets (the tree's size): children are numbered as accepted. */
+  firstChildId: number;
 }
 
-/** Expand `leaf` (whose path holds `steps`, guided by `leaf.reflection`); returns its scored children. */
+/** A child as the policy wrote and scored it. */
+export interface ProposedChild {
+  step: string;
+  /** The proposer's reply before cleaning. */
+  raw: string;
+  /** How many times the step was regenerated before it was accepted. */
+  regenerated: number;
+  score: NodeScore;
+}
+
+export interface Expansion {
+  children: ProposedChild[];
+  /** Counter events of the expansion and of every call in it. */
+  events: string[];
+}
+
+type ExpansionParams = Pick<SearchParams, "branches" | "maxRegenerations">;
+
+/** Propose and score the children of one leaf (whose path holds `input.steps`). */
 export async function expandLeaf(
-  x: ExpansionContext,
-  leaf: SearchNode,
-  steps: string[],
-): Promise<SearchNode[]> {
-  const { params, counters } = x;
-  const thought = leaf.reflection ?? "";
+  policy: Proposer & Evaluator,
+  input: ExpansionInput,
+  options: { params: ExpansionParams; seed: (label: string) => number; signal?: AbortSignal },
+): Promise<Expansion> {
+  const { params, seed, signal } = options;
+  const { question, steps } = input;
+  const events: string[] = [];
   const ancestors = new Set(steps.map(normaliseStep));
   const siblingKeys = new Set<string>();
   const siblings: string[] = [];
-  const created: SearchNode[] = [];
+  const children: ProposedChild[] = [];
   const scoring: Promise<void>[] = [];
   try {
     for (let slot = 0; slot < params.branches; slot++) {
       const rejected: string[] = [];
-      let accepted: ProposeOutcome | undefined;
+      let accepted: { step: string; raw: string } | undefined;
       let problemKind: "empty" | "duplicate" = "empty";
       let attempt = 0;
       for (; attempt <= params.maxRegenerations; attempt++) {
-        if (attempt > 0) counters.add(COUNTER_KEYS.stepRegenerated);
-        const proposal = await propose(
-          { question: x.question, steps, reflection: thought, siblings: [...siblings, ...rejected] },
-          x.role,
-          { maxTokens: params.stepMaxTokens, seed: x.seed(`propose:${leaf.id}:${slot}:${attempt}`) },
+        if (attempt > 0) events.push(COUNTER_KEYS.stepRegenerated);
+        const proposal = await policy.propose(
+          {
+            question,
+            steps,
+            reflection: input.reflection,
+            siblings: [...siblings, ...rejected],
+            seed: seed(`propose:${input.leafId}:${slot}:${attempt}`),
+          },
+          signal,
         );
+        events.push(...proposal.events);
         if (proposal.step === "") {
           problemKind = "empty";
-          counters.add(COUNTER_KEYS.stepEmpty);
+          events.push(COUNTER_KEYS.stepEmpty);
           continue;
         }
         const key = normaliseStep(proposal.step);
         if (ancestors.has(key) || siblingKeys.has(key)) {
           problemKind = "duplicate";
-          counters.add(COUNTER_KEYS.stepDuplicate);
+          events.push(COUNTER_KEYS.stepDuplicate);
           if (!rejected.includes(proposal.step)) rejected.push(proposal.step);
           continue;
         }
@@ -73,26 +97,26 @@ export async function expandLeaf(
         break;
       }
       if (!accepted) {
-        counters.add(
+        events.push(
           problemKind === "duplicate" ? COUNTER_KEYS.stepDuplicateGaveUp : COUNTER_KEYS.stepEmptyGaveUp,
         );
         continue;
       }
-      const child = addChild(x.nodes, leaf, accepted.step, accepted.raw);
-      child.regenerated = attempt;
+      const id = input.firstChildId + children.length;
+      const child: ProposedChild = {
+        step: accepted.step,
+        raw: accepted.raw,
+        regenerated: attempt,
+        score: { raw: null, value: null, parsedAs: null, attempts: 0 },
+      };
       siblings.push(accepted.step);
-      created.push(child);
-      const scored = evaluate({ question: x.question, steps, step: accepted.step }, x.role, {
-        maxTokens: params.evalMaxTokens,
-        retries: params.scoreRetries,
-        fallbackScore: params.fallbackScore,
-        guidedRegex: params.guided ? GUIDED_SCORE_REGEX : undefined,
-        seedFor: (a) => x.seed(`evaluate:${child.id}:${a}`),
-      }).then((score) => {
-        child.score = score;
-        const value = score.value ?? params.fallbackScore;
-        child.value = params.rewardScale === "unit" ? value / 10 : value;
-      });
+      children.push(child);
+      const scored = policy
+        .evaluate({ question, steps, step: accepted.step, seed: (a) => seed(`evaluate:${id}:${a}`) }, signal)
+        .then((result) => {
+          child.score = result.score;
+          events.push(...result.events);
+        });
       scored.catch(() => undefined); // awaited below; this only stops Node calling it unhandled meanwhile
       scoring.push(scored);
     }
@@ -102,5 +126,21 @@ export async function expandLeaf(
     throw e;
   }
   await Promise.all(scoring);
-  return created;
+  return { children, events };
+}
+
+/** Put an expansion's children under `leaf` (ids in order), each with one visit and its reward. */
+export function addChildren(
+  nodes: SearchNode[],
+  leaf: SearchNode,
+  expansion: Expansion,
+  params: Pick<SearchParams, "rewardScale" | "fallbackScore">,
+): SearchNode[] {
+  return expansion.children.map((c) => {
+    const node = addChild(nodes, leaf, c.step, c.raw);
+    node.regenerated = c.regenerated;
+    node.score = c.score;
+    node.value = nodeReward(c.score.value, params);
+    return node;
+  });
 }

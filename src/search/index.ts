@@ -1,9 +1,17 @@
-/** SRA-MCTS search (pure core): parameters, the four phases, and the CoT baseline. */
+/** Plan search (pure core): the policy interface, SRA-MCTS and the CoT baseline, the tree and its math. */
 export { backpropagate } from "./backpropagate.js";
 export { bestPath } from "./best-path.js";
-export { EmptyPlanError, requestSeed, type SearchContext, type SearchProblem } from "./context.js";
-export { generateCotPlan } from "./cot-plan.js";
-export { type ExpansionContext, expandLeaf } from "./expand.js";
+export { runCot } from "./cot.js";
+export { COUNTER_KEYS, Counters } from "./counters.js";
+export {
+  addChildren,
+  type Expansion,
+  type ExpansionInput,
+  expandLeaf,
+  type ProposedChild,
+} from "./expand.js";
+export { runMcts } from "./mcts.js";
+export { normaliseStep } from "./normalise-step.js";
 export {
   DEFAULT_SEARCH_PARAMS,
   GUIDED_SCORE_REGEX,
@@ -11,7 +19,17 @@ export {
   type SearchParams,
   searchParamsSchema,
 } from "./params.js";
-export { searchPlan } from "./search-plan.js";
+export type * from "./policy.js";
 export { selectPath } from "./select.js";
+export { PLAN_STRATEGIES, runStrategy } from "./strategies.js";
+export {
+  EmptyPlanError,
+  planRecords,
+  requestSeed,
+  type SearchProblem,
+  type StrategyContext,
+  type StrategyOutcome,
+  type StrategyRunner,
+} from "./strategy.js";
 export { addChild, createRoot, isOpen, pathTo, stepsOf } from "./tree.js";
-export { ucb1 } from "./ucb1.js";
+export { nodeReward, ucb1 } from "./ucb1.js";

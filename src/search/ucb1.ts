@@ -8,3 +8,17 @@ export function ucb1(childValue: number, childVisits: number, parentVisits: numb
   if (parentVisits <= 1 || c === 0) return childValue;
   return childValue + c * Math.sqrt((2 * Math.log(parentVisits)) / childVisits);
 }
+
+/**
+ * r_i, the reward UCB1 above (and backpropagation, eq. 6) works with, of a freshly scored child: its
+ * evaluation score (eq. 4, 0-10) as is ("raw", the paper's reference code), or score/10 ("unit", UCB1's
+ * textbook [0, 1] scale). A child without a usable score counts as `fallbackScore`. See
+ * searchParamsSchema.rewardScale for why raw is the default.
+ */
+export function nodeReward(
+  score: number | null,
+  params: { rewardScale: "unit" | "raw"; fallbackScore: number },
+): number {
+  const value = score ?? params.fallbackScore;
+  return params.rewardScale === "unit" ? value / 10 : value;
+}

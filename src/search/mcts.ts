@@ -1,7 +1,8 @@
 /**
  * SRA-MCTS for one problem (paper section 3.1): repeat selection, reflection, expansion, evaluation
  * and backpropagation until a selected leaf's reflection is <end>, the iteration or time budget is
- * spent, or no leaf can be expanded. Pure: the model, the Rng and the clock are injected.
+ * spent, or no leaf can be expanded. Pure: the policy (the model's roles), the Rng and the clock are
+ * injected.
  *
  * One iteration:
  * 1. select a leaf by UCB1 (select.ts; the root on the first iteration);
@@ -13,37 +14,34 @@
  *    regenerated up to maxRegenerations times, then its slot is dropped; no child -> the leaf is
  *    closed ("no-new-steps");
  * 5. evaluate (eq. 4) each child as soon as it is written, concurrently with writing the next;
- *    a child starts with one visit and r = score (score/10 with rewardScale "unit");
+ *    a child starts with one visit and r = its reward (nodeReward: score, or score/10 with "unit");
  * 6. backpropagate (eq. 6a/6b) from the leaf to the root, after all its children are scored.
  *
  * Iterations that end in a dead end spend their reflection call and count as iterations, but do not
  * backpropagate: no child was scored, so there is no reward to pass up.
  */
-import { COUNTER_KEYS } from "../roles/counters.js";
-import { reflect } from "../roles/reflect.js";
-import type { PlanRecord, SearchNode, StopReason, TreeRecord } from "../types.js";
+import type { SearchNode, StopReason } from "../types.js";
 import { backpropagate } from "./backpropagate.js";
 import { bestPath } from "./best-path.js";
+import { COUNTER_KEYS } from "./counters.js";
+import { addChildren, expandLeaf } from "./expand.js";
+import type { MctsPolicy, ReflectResult } from "./policy.js";
+import { selectPath } from "./select.js";
 import {
   beginStrategy,
-  finishStrategy,
   requestSeed,
-  type SearchContext,
   type SearchProblem,
-} from "./context.js";
-import { expandLeaf } from "./expand.js";
-import { selectPath } from "./select.js";
+  type StrategyContext,
+  type StrategyOutcome,
+} from "./strategy.js";
 import { createRoot, stepsOf } from "./tree.js";
 
-export { EmptyPlanError, type SearchContext, type SearchProblem } from "./context.js";
-export { generateCotPlan } from "./cot-plan.js";
-
-export async function searchPlan(
+export async function runMcts(
   problem: SearchProblem,
-  ctx: SearchContext,
-): Promise<{ tree: TreeRecord; plan: PlanRecord }> {
+  ctx: StrategyContext<MctsPolicy>,
+): Promise<StrategyOutcome> {
   const begun = beginStrategy(ctx);
-  const { params, counters, role } = begun;
+  const { params, counters, count } = begun;
   const seed = (label: string) => requestSeed(ctx.rng, label);
   const nodes: SearchNode[] = [createRoot()];
   const selections: number[] = [];
@@ -75,32 +73,33 @@ export async function searchPlan(
     selections.push(leaf.id);
     const steps = stepsOf(nodes, path);
 
-    const { reflection, raw } = await reflect({ question: problem.question, steps }, role, {
-      maxTokens: params.reflectMaxTokens,
-      seed: seed(`reflect:${leaf.id}`),
-    });
-    leaf.reflectionRaw = raw;
-    if (reflection.end && leaf.depth > 0) {
-      leaf.reflection = "<end>";
-      leaf.terminal = true;
-      counters.add(COUNTER_KEYS.reflectEnd);
+    const reflected = await ctx.policy.reflect(
+      { question: problem.question, steps, seed: seed(`reflect:${leaf.id}`) },
+      ctx.signal,
+    );
+    count(reflected.events);
+    if (applyReflection(leaf, reflected, counters) === "end") {
       stopReason = "end";
       break;
     }
-    if (reflection.end) counters.add(COUNTER_KEYS.reflectEndAtRoot);
-    leaf.reflection = reflection.end ? "" : reflection.thought;
-
     if (leaf.depth >= params.maxDepth) {
       leaf.deadEnd = "max-depth";
       counters.add(COUNTER_KEYS.deadEndMaxDepth);
       continue;
     }
-    const children = await expandLeaf(
-      { question: problem.question, params, role, counters, nodes, seed },
-      leaf,
-      steps,
+    const expansion = await expandLeaf(
+      ctx.policy,
+      {
+        question: problem.question,
+        steps,
+        leafId: leaf.id,
+        reflection: leaf.reflection ?? "",
+        firstChildId: nodes.length,
+      },
+      { params, seed, signal: ctx.signal },
     );
-    if (children.length === 0) {
+    count(expansion.events);
+    if (addChildren(nodes, leaf, expansion, params).length === 0) {
       leaf.deadEnd = "no-new-steps";
       counters.add(COUNTER_KEYS.deadEndNoNewSteps);
       continue;
@@ -109,7 +108,8 @@ export async function searchPlan(
   }
 
   const best = bestPath(nodes);
-  return finishStrategy(problem, ctx, begun, {
+  return {
+    strategy: "mcts",
     nodes,
     bestPath: best,
     steps: stepsOf(nodes, best),
@@ -118,8 +118,29 @@ export async function searchPlan(
     selections,
     reachedEnd: stopReason === "end",
     scores: best.slice(1).map((id) => (nodes[id] as SearchNode).score.value),
-    strategy: "mcts",
-    emptyMessage: () =>
-      `${problem.id}: the search produced no plan step (${stopReason} after ${iterations} iteration${iterations === 1 ? "" : "s"})`,
-  });
+    counters: counters.toRecord(),
+    seconds: begun.seconds(),
+    emptyMessage: `${problem.id}: the search produced no plan step (${stopReason} after ${iterations} iteration${iterations === 1 ? "" : "s"})`,
+  };
+}
+
+/**
+ * Record a reflection on the leaf it was made for. `<end>` below the root makes the leaf terminal and
+ * ends the search; at the root it is ignored (a plan needs a step) and the proposer gets no hint.
+ */
+function applyReflection(
+  leaf: SearchNode,
+  reflected: ReflectResult,
+  counters: { add(key: string): void },
+): "end" | "expand" {
+  leaf.reflectionRaw = reflected.raw;
+  if (reflected.end && leaf.depth > 0) {
+    leaf.reflection = "<end>";
+    leaf.terminal = true;
+    counters.add(COUNTER_KEYS.reflectEnd);
+    return "end";
+  }
+  if (reflected.end) counters.add(COUNTER_KEYS.reflectEndAtRoot);
+  leaf.reflection = reflected.end ? "" : reflected.thought;
+  return "expand";
 }

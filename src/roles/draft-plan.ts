@@ -1,0 +1,35 @@
+/**
+ * The CoT baseline's one call (paper section 4.4): the whole step-by-step plan in one generation
+ * (prompts/cot.md), split into steps by parsePlanSteps. The plan is complete unless the reply was cut
+ * off by max tokens.
+ */
+import { parsePlanSteps } from "./parse-plan.js";
+import { renderPrompt } from "./prompts.js";
+import { callModel, type RoleContext } from "./role-context.js";
+
+export interface DraftOutcome {
+  steps: string[];
+  numbered: boolean;
+  strippedCode: boolean;
+  complete: boolean;
+  raw: string;
+  events: string[];
+}
+
+export async function draftPlan(
+  input: { question: string },
+  ctx: RoleContext,
+  options: { maxTokens: number; seed?: number },
+): Promise<DraftOutcome> {
+  const messages = renderPrompt(ctx.prompts.cot, { question: input.question });
+  const { reply, events } = await callModel(ctx, {
+    purpose: "cot",
+    messages,
+    temperature: ctx.temperature,
+    topP: ctx.topP,
+    maxTokens: options.maxTokens,
+    seed: options.seed,
+  });
+  const parsed = parsePlanSteps(reply.text);
+  return { ...parsed, complete: reply.finishReason !== "length", raw: reply.text, events };
+}

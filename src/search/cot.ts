@@ -1,0 +1,67 @@
+/**
+ * The CoT baseline (paper section 4.4): the model writes a whole step-by-step plan in ONE generation
+ * (the policy's `draft`, prompts/cot.md), which is split into steps. No search: the tree is the root
+ * plus one chain, and the stop reason is "single-pass". A reply with no step in it is asked again
+ * (maxRegenerations times) before the problem fails. The plan is complete by construction unless the
+ * reply was cut off by max tokens, so `reachedEnd` is true exactly when the draft is complete.
+ */
+import type { SearchNode } from "../types.js";
+import { COUNTER_KEYS } from "./counters.js";
+import type { CotPolicy, DraftResult } from "./policy.js";
+import {
+  beginStrategy,
+  requestSeed,
+  type SearchProblem,
+  type StrategyContext,
+  type StrategyOutcome,
+} from "./strategy.js";
+import { addChild, createRoot } from "./tree.js";
+
+export async function runCot(
+  problem: SearchProblem,
+  ctx: StrategyContext<CotPolicy>,
+): Promise<StrategyOutcome> {
+  const begun = beginStrategy(ctx);
+  const { params, counters, count } = begun;
+
+  let draft: DraftResult | undefined;
+  let generations = 0;
+  for (let attempt = 0; attempt <= params.maxRegenerations && (draft?.steps.length ?? 0) === 0; attempt++) {
+    ctx.signal?.throwIfAborted();
+    if (attempt > 0) counters.add(COUNTER_KEYS.cotRetry);
+    generations += 1;
+    draft = await ctx.policy.draft(
+      { question: problem.question, seed: requestSeed(ctx.rng, `cot:${attempt}`) },
+      ctx.signal,
+    );
+    count(draft.events);
+  }
+  const steps = draft?.steps ?? [];
+  if (draft?.strippedCode) counters.add(COUNTER_KEYS.stepCodeStripped);
+  if (steps.length > 0 && !draft?.numbered) counters.add(COUNTER_KEYS.cotUnnumbered);
+
+  const reachedEnd = draft?.complete ?? true;
+  const nodes: SearchNode[] = [createRoot()];
+  let parent = nodes[0] as SearchNode;
+  parent.visits = 1;
+  for (const [i, step] of steps.entries()) {
+    // The whole reply is kept once, on the first step's node.
+    parent = addChild(nodes, parent, step, i === 0 ? (draft?.raw ?? "") : "");
+  }
+  if (nodes.length > 1 && reachedEnd) parent.terminal = true;
+
+  return {
+    strategy: "cot",
+    nodes,
+    bestPath: nodes.map((n) => n.id),
+    steps,
+    stopReason: "single-pass",
+    iterations: generations,
+    selections: [],
+    reachedEnd,
+    scores: steps.map(() => null),
+    counters: counters.toRecord(),
+    seconds: begun.seconds(),
+    emptyMessage: `${problem.id}: the CoT reply had no plan steps after ${generations} generation${generations === 1 ? "" : "s"}`,
+  };
+}
