@@ -32,9 +32,9 @@ export type { ChatMessage, CompletionRequest, CompletionResult, Llm, LlmPurpose 
 export type { ReadProblemsOptions, ReadProblemsStats } from "./problems/read-problems.js";
 export { problemId, readProblems } from "./problems/read-problems.js";
 export * from "./roles/index.js";
+export { collectRunStats } from "./run-dir/read-run.js";
 export * from "./search/index.js";
 export { formatStatsTable } from "./stats/format.js";
-export { collectRunStats } from "./stats/read-run.js";
 export * from "./types.js";
 export type { Rng } from "./util/rng.js";
 export { createRng } from "./util/rng.js";

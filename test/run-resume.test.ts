@@ -9,8 +9,9 @@ import {
   readResumeState,
   todoFor,
 } from "../src/run/resume.js";
-import { lineId, readIds } from "../src/run/run-files.js";
-import { computeRunTotals } from "../src/run/totals.js";
+import { computeRunTotals } from "../src/run-dir/read-run.js";
+import { lineId, readIds } from "../src/run-dir/records.js";
+import { makePlan, makeSample } from "./support/run-fixture.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -115,16 +116,17 @@ describe("run totals", () => {
     await fsp.writeFile(
       path.join(dir, "samples.jsonl"),
       lines([
-        { id: "a", meta: { calls: 10, promptTokens: 100, completionTokens: 10, seconds: 2 } },
-        { id: "b", meta: { calls: 20, promptTokens: 300, completionTokens: 30, seconds: 4 } },
+        // Complete records (the totals read them through the record schemas).
+        makeSample({ id: "a", calls: 10, promptTokens: 100, completionTokens: 10, seconds: 2 }),
+        makeSample({ id: "b", calls: 20, promptTokens: 300, completionTokens: 30, seconds: 4 }),
       ]),
     );
     await fsp.writeFile(
       path.join(dir, "plans.jsonl"),
       lines([
-        { id: "a", steps: ["x", "y"], reachedEnd: true, stopReason: "end" },
-        { id: "b", steps: ["x"], reachedEnd: false, stopReason: "iterations" },
-        { id: "c", steps: ["x", "y", "z"], reachedEnd: true, stopReason: "end" },
+        makePlan({ id: "a", steps: ["x", "y"], reachedEnd: true, stopReason: "end" }),
+        makePlan({ id: "b", steps: ["x"], reachedEnd: false, stopReason: "iterations" }),
+        makePlan({ id: "c", steps: ["x", "y", "z"], reachedEnd: true, stopReason: "end" }),
       ]),
     );
     await fsp.writeFile(

@@ -4,10 +4,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../src/errors.js";
-import { type RunStats, RunStatsAccumulator } from "../src/stats/aggregate.js";
+import { type RunStats, RunStatsAccumulator } from "../src/run-dir/accumulator.js";
+import { collectRunStats } from "../src/run-dir/read-run.js";
+import { describe as describeNumbers, ScoreHistogram } from "../src/run-dir/summary-stats.js";
 import { formatStatsTable, statsRows } from "../src/stats/format.js";
-import { collectRunStats } from "../src/stats/read-run.js";
-import { describe as describeNumbers, ScoreHistogram } from "../src/stats/summary-stats.js";
 import { cotRun, makePlan, makeSample, standardRun, writeRunFixture } from "./support/run-fixture.js";
 
 let tmp: string;

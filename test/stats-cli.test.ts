@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunStats } from "../src/stats/aggregate.js";
+import type { RunStats } from "../src/run-dir/accumulator.js";
 import { runCli } from "./support/cli.js";
 import { cotRun, standardRun, writeRunFixture } from "./support/run-fixture.js";
 

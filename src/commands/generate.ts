@@ -47,8 +47,7 @@ import { installInterruptHandlers } from "../run/interrupt.js";
 import { runPool } from "../run/pool.js";
 import { ProgressReporter, type ProgressStream, progressMode } from "../run/progress.js";
 import { clearFailures, dropOrphanTrees, readResumeState, retriable, todoFor } from "../run/resume.js";
-import { fileExists, RUN_FILES, readRecords, runPath } from "../run/run-files.js";
-import { acquireRunLock, RUN_LOCK_FILE, type RunLock } from "../run/run-lock.js";
+import { acquireRunLock, type RunLock } from "../run/run-lock.js";
 import { formatShard, inShard } from "../run/shard.js";
 import {
   buildSummary,
@@ -59,7 +58,10 @@ import {
   type SelectionCounts,
   type StopCause,
 } from "../run/summary.js";
-import { computeRunTotals } from "../run/totals.js";
+import { readSavedConfig, writeRunConfig } from "../run-dir/config-file.js";
+import { RUN_FILES, runPath } from "../run-dir/layout.js";
+import { computeRunTotals } from "../run-dir/read-run.js";
+import { openRecordAppender, readRunRecords } from "../run-dir/records.js";
 import { DEFAULT_SEARCH_PARAMS, type SearchParams, searchParamsSchema } from "../search/params.js";
 import { EmptyPlanError } from "../search/strategy.js";
 import {
@@ -67,14 +69,12 @@ import {
   formatPlan,
   type PlanRecord,
   type Problem,
-  planRecordSchema,
   type Sample,
   type Stage,
 } from "../types.js";
-import { JsonlAppender, writeFileAtomic } from "../util/jsonl.js";
+import { writeFileAtomic } from "../util/jsonl.js";
 import { createLogger, type LogLevel } from "../util/logger.js";
 import { checkDirPath, makeDirectory, prepareOutputDir, removeStaleTempFiles } from "../util/output-dir.js";
-import { parseJson } from "../util/parse-json.js";
 import { createRng } from "../util/rng.js";
 import { VERSION } from "../version.js";
 
@@ -195,17 +195,19 @@ export function readApiKey(
  * would mix two settings); the rest (speed, selection) may change. Returns the saved createdAt.
  */
 async function checkSavedConfig(dir: string, config: GenerateConfig): Promise<string | undefined> {
-  const file = runPath(dir, "config");
-  if (!(await fileExists(file))) return undefined;
-  const text = await fsp.readFile(file, "utf8");
-  const json = parseJson(text);
-  if (!json.ok || typeof json.value !== "object" || json.value === null) {
-    throw new ConfigError([`not a JSON object: ${json.ok ? "wrong type" : json.error}`], file, {
-      hint: "the run's config.json is damaged; restore it or start a new --out directory",
-    });
+  const read = await readSavedConfig(dir);
+  if (read.status === "missing") return undefined;
+  const file = read.file;
+  if (read.status === "invalid") {
+    throw new ConfigError(
+      [`not a JSON object: ${read.reason === "type" ? "wrong type" : read.error}`],
+      file,
+      {
+        hint: "the run's config.json is damaged; restore it or start a new --out directory",
+      },
+    );
   }
-  const saved = json.value as Record<string, unknown>;
-  const diffs = diffResultFields(saved, config);
+  const diffs = diffResultFields(read.raw, config);
   if (diffs.length > 0) {
     throw new ConfigError(diffs.map(formatDifference), file, {
       hint:
@@ -213,7 +215,7 @@ async function checkSavedConfig(dir: string, config: GenerateConfig): Promise<st
         `rerun with the saved ones (drop those flags, or add --config ${file}), or write to a new --out directory`,
     });
   }
-  return typeof saved.createdAt === "string" ? saved.createdAt : undefined;
+  return read.config.createdAt;
 }
 
 /** A short machine-readable kind for a failure. */
@@ -384,7 +386,7 @@ async function generateWithLock(
   //     Temporary files of a killed earlier run (atomic writes never renamed) are swept.
   const { created: createdDir } = await prepareOutputDir(dir, "--out");
   await lockRunDir(dir, lock, io);
-  await removeStaleTempFiles(dir, [...Object.values(RUN_FILES), RUN_LOCK_FILE]);
+  await removeStaleTempFiles(dir, Object.values(RUN_FILES));
 
   // 4. The server(s), before the first problem: unreachable, 401, model not served -> exit 1 now.
   const timeoutMs = Math.round(config.server.timeoutSec * 1000);
@@ -412,7 +414,7 @@ async function generateWithLock(
 
   // 5. The run directory: config.json (atomic), repairs, appenders, log.
   await makeDirectory(dir);
-  await writeFileAtomic(runPath(dir, "config"), `${JSON.stringify(config, null, 2)}\n`);
+  await writeRunConfig(dir, config);
   const logger = createLogger({
     level: options.logLevel ?? "info",
     file: runPath(dir, "log"),
@@ -448,10 +450,10 @@ async function generateWithLock(
   for (const w of warnings) logger.warn({ warning: w }, "generate: server check");
 
   const appenders = {
-    trees: stage === "code" ? undefined : await JsonlAppender.open(runPath(dir, "trees")),
-    plans: stage === "code" ? undefined : await JsonlAppender.open(runPath(dir, "plans")),
-    samples: stage === "plans" ? undefined : await JsonlAppender.open(runPath(dir, "samples")),
-    failures: await JsonlAppender.open(runPath(dir, "failures")),
+    trees: stage === "code" ? undefined : await openRecordAppender(dir, "trees"),
+    plans: stage === "code" ? undefined : await openRecordAppender(dir, "plans"),
+    samples: stage === "plans" ? undefined : await openRecordAppender(dir, "samples"),
+    failures: await openRecordAppender(dir, "failures"),
   };
 
   const stderr = io.stderr;
@@ -739,7 +741,7 @@ async function generateWithLock(
   async function* tasks(): AsyncGenerator<Task> {
     // `selected` holds the ids still to schedule; each is removed when scheduled, so nothing runs twice.
     if (stage !== "plans") {
-      for await (const { value } of readRecords(runPath(dir, "plans"), planRecordSchema)) {
+      for await (const { value } of readRunRecords(dir, "plans")) {
         if (!selected.has(value.id)) continue;
         if (todoFor(value.id, stage, state, config.run.retryFailures) !== "code") continue;
         selected.delete(value.id);

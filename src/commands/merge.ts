@@ -14,9 +14,9 @@ import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { ConfigError, InputError, MergeConflictError, OutputError, UsageError } from "../errors.js";
 import { diffResultFields, formatDifference } from "../run/config.js";
-import { fileExists, lineId, RUN_FILES, runPath } from "../run/run-files.js";
-import { failureSchema, sampleSchema } from "../types.js";
-import { readLines } from "../util/jsonl.js";
+import { readSavedConfig, writeRunConfig } from "../run-dir/config-file.js";
+import { MERGE_REPORT_FILE, RUN_FILES, runPath } from "../run-dir/layout.js";
+import { fileExists, idLines, RECORD_SCHEMAS } from "../run-dir/records.js";
 import { makeDirectory } from "../util/output-dir.js";
 import { parseJson } from "../util/parse-json.js";
 
@@ -62,18 +62,13 @@ function contentHash(text: string): string {
 }
 
 async function readConfig(dir: string): Promise<Record<string, unknown>> {
-  const file = runPath(dir, "config");
-  let text: string;
-  try {
-    text = await fsp.readFile(file, "utf8");
-  } catch {
-    throw new InputError("not a run directory (no config.json)", { file: dir });
+  const read = await readSavedConfig(dir);
+  if (read.status === "missing") throw new InputError("not a run directory (no config.json)", { file: dir });
+  if (read.status === "invalid") {
+    const why = read.reason === "type" ? "not an object" : read.error;
+    throw new InputError(`invalid config.json: ${why}`, { file: read.file });
   }
-  const json = parseJson(text);
-  if (!json.ok || typeof json.value !== "object" || json.value === null || Array.isArray(json.value)) {
-    throw new InputError(`invalid config.json: ${json.ok ? "not an object" : json.error}`, { file });
-  }
-  return json.value as Record<string, unknown>;
+  return read.raw;
 }
 
 /** A line writer that respects back-pressure. */
@@ -103,20 +98,6 @@ function openWriter(file: string) {
       });
     },
   };
-}
-
-/** Stream every non-blank line of a run file with its id; a torn last line is skipped. */
-async function* idLines(file: string): AsyncGenerator<{ id: string; text: string }> {
-  if (!(await fileExists(file))) return;
-  for await (const { line, text, last } of readLines(file)) {
-    if (text.trim() === "") continue;
-    const id = lineId(text, { whole: last });
-    if (id === undefined) {
-      if (last) return;
-      throw new InputError("not a JSON record with a string id", { file, line });
-    }
-    yield { id, text };
-  }
 }
 
 export async function runMerge(options: MergeOptions, io: MergeIo): Promise<MergeReport> {
@@ -227,7 +208,7 @@ export async function runMerge(options: MergeOptions, io: MergeIo): Promise<Merg
       for await (const { id, text } of idLines(file)) {
         (report.inputs[i] as MergeReport["inputs"][number]).failures++;
         const json = parseJson(text);
-        const parsed = failureSchema.safeParse(json.ok ? json.value : null);
+        const parsed = RECORD_SCHEMAS.failures.safeParse(json.ok ? json.value : null);
         const stage = parsed.success ? parsed.data.stage : "code";
         const resolved = sampleIds.has(id) || (stage === "plans" && planIds.has(id));
         if (resolved) {
@@ -252,7 +233,7 @@ export async function runMerge(options: MergeOptions, io: MergeIo): Promise<Merg
       updatedAt: new Date().toISOString(),
       mergedFrom: dirs,
     };
-    await fsp.writeFile(path.join(tmp, RUN_FILES.config), `${JSON.stringify(merged, null, 2)}\n`);
+    await writeRunConfig(tmp, merged);
     if (conflictCount > report.conflicts.length) {
       io.stderr.write(`sra merge: ${conflictCount - report.conflicts.length} more conflicts not listed\n`);
     }
@@ -264,7 +245,7 @@ export async function runMerge(options: MergeOptions, io: MergeIo): Promise<Merg
         },
       );
     }
-    await fsp.writeFile(path.join(tmp, "merge-report.json"), `${JSON.stringify(report, null, 2)}\n`);
+    await fsp.writeFile(path.join(tmp, MERGE_REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
     // Into place: --out is absent or an empty directory (checked above).
     if (await fileExists(out)) await fsp.rmdir(out);
     await makeDirectory(path.dirname(out));
@@ -291,7 +272,7 @@ export async function runMerge(options: MergeOptions, io: MergeIo): Promise<Merg
 function canonicalSample(text: string): string {
   const parsed = parseJson(text);
   if (!parsed.ok) return text;
-  const s = sampleSchema.safeParse(parsed.value);
+  const s = RECORD_SCHEMAS.samples.safeParse(parsed.value);
   if (!s.success) return text;
   const { seconds: _seconds, ...meta } = s.data.meta;
   return JSON.stringify({ ...s.data, meta });

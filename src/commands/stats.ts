@@ -1,10 +1,10 @@
 /**
- * `sra stats`: is this run healthy? Streams each run directory into RunStats (src/stats/read-run.ts)
+ * `sra stats`: is this run healthy? Streams each run directory into RunStats (src/run-dir/read-run.ts)
  * and prints a side-by-side table, or JSON with --json.
  */
-import type { RunStats } from "../stats/aggregate.js";
+import type { RunStats } from "../run-dir/accumulator.js";
+import { collectRunStats } from "../run-dir/read-run.js";
 import { formatStatsTable } from "../stats/format.js";
-import { collectRunStats } from "../stats/read-run.js";
 
 export interface StatsOptions {
   runs: string[];

@@ -5,7 +5,7 @@
  */
 import { UsageError } from "../errors.js";
 import { type ModelPreset, resolveModel } from "../llm/presets.js";
-import type { RunConfigInfo } from "./run-config.js";
+import type { RunConfigInfo } from "./read-input.js";
 import { closeTemplateNames, isRegisteredTemplate } from "./templates.js";
 
 export interface BaseModelChoice {
@@ -45,8 +45,8 @@ export function chooseBaseModel(options: {
   if (options.baseModel !== undefined) {
     id = options.baseModel;
     from = "--base-model";
-  } else if (runConfig?.preset ?? runConfig?.servedModel) {
-    id = runConfig.preset ?? runConfig.servedModel;
+  } else if (runConfig?.model ?? runConfig?.servedModel) {
+    id = runConfig.model ?? runConfig.servedModel;
     from = "run config";
   } else {
     id = options.sampleModel;

@@ -263,7 +263,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportRepor
   let baseModel: BaseModelChoice | undefined;
   const canChooseEarly =
     options.baseModel !== undefined ||
-    input.runConfig?.preset !== undefined ||
+    input.runConfig?.model !== undefined ||
     input.runConfig?.servedModel !== undefined;
   if (options.format === "llamafactory" && (canChooseEarly || input.kind === "reference")) {
     baseModel = choose(undefined);

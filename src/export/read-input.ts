@@ -1,6 +1,6 @@
 /**
  * What `--input` points at, and its records as export items, streamed:
- * - a run directory: its samples.jsonl (and config.json for the model);
+ * - a run directory: its samples.jsonl (and config.json for the model; src/run-dir/ names both);
  * - a samples.jsonl file (a config.json beside it is used when there is one);
  * - a reference file of `{question, solution}` rows, JSON Lines (as published) or a JSON array.
  * The kind of a file is told from its first record, not from its name (the reference files are JSON
@@ -10,14 +10,21 @@ import { readFile, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { z } from "zod";
 import { cannotReadError, InputError } from "../errors.js";
-import { type Sample, sampleSchema } from "../types.js";
+import type { SavedRunFacts } from "../run-dir/config-file.js";
+import { runPath } from "../run-dir/layout.js";
+import { readRunFacts } from "../run-dir/read-run.js";
+import { RECORD_SCHEMAS, type RunRecord } from "../run-dir/records.js";
 import { readJsonl, readLines } from "../util/jsonl.js";
 import { parseJson } from "../util/parse-json.js";
 import type { ExportItem } from "./content.js";
 import { parseReferenceRow } from "./reference.js";
-import { type RunConfigInfo, readRunConfig } from "./run-config.js";
 
 export type InputKind = "run" | "samples" | "reference";
+
+/** What the run's config.json says about its model and strategy (see src/run-dir/config-file.ts). */
+export type RunConfigInfo = SavedRunFacts & { file: string };
+
+type Sample = RunRecord<"samples">;
 
 export interface ExportInput {
   kind: InputKind;
@@ -47,7 +54,7 @@ export async function resolveInput(input: string): Promise<ExportInput> {
     throw cannotReadError(e, "input", { file: input });
   }
   if (info.isDirectory()) {
-    const file = path.join(input, "samples.jsonl");
+    const file = runPath(input, "samples");
     try {
       await stat(file);
     } catch {
@@ -59,8 +66,7 @@ export async function resolveInput(input: string): Promise<ExportInput> {
         },
       );
     }
-    const runConfig = await readRunConfig(input);
-    return { kind: "run", file, ...(runConfig ? { runConfig } : {}) };
+    return { kind: "run", file, ...(await runConfigOf(input)) };
   }
   const first = await firstRecordLine(input);
   if (first === undefined) throw new InputError("the input file is empty", { file: input });
@@ -71,8 +77,7 @@ export async function resolveInput(input: string): Promise<ExportInput> {
   if (record !== null && typeof record === "object" && !Array.isArray(record)) {
     const keys = record as Record<string, unknown>;
     if ("meta" in keys || "code" in keys) {
-      const runConfig = await readRunConfig(path.dirname(input));
-      return { kind: "samples", file: input, ...(runConfig ? { runConfig } : {}) };
+      return { kind: "samples", file: input, ...(await runConfigOf(path.dirname(input))) };
     }
     if ("solution" in keys && "question" in keys) return { kind: "reference", file: input };
   }
@@ -82,12 +87,18 @@ export async function resolveInput(input: string): Promise<ExportInput> {
   );
 }
 
+/** `{ runConfig }` when the directory has a config.json, else nothing. */
+async function runConfigOf(dir: string): Promise<{ runConfig?: RunConfigInfo }> {
+  const runConfig = await readRunFacts(dir);
+  return runConfig ? { runConfig } : {};
+}
+
 /** Each record of the input as an export item; samples also carry the Sample (for --format jsonl). */
 export async function* readExportItems(
   input: ExportInput,
 ): AsyncGenerator<{ item: ExportItem; sample?: Sample }> {
   if (input.kind !== "reference") {
-    for await (const { value } of readJsonl(input.file, sampleSchema, { tolerateTornTail: true })) {
+    for await (const { value } of readJsonl(input.file, RECORD_SCHEMAS.samples, { tolerateTornTail: true })) {
       yield {
         item: {
           id: value.id,

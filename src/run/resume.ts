@@ -10,9 +10,10 @@
  */
 import { stat } from "node:fs/promises";
 import { InputError } from "../errors.js";
-import { type Failure, failureSchema, type Stage } from "../types.js";
+import { runPath } from "../run-dir/layout.js";
+import { fileExists, filterJsonlFile, readIds, readRunRecords } from "../run-dir/records.js";
+import type { Failure, Stage } from "../types.js";
 import { repairTornTail, writeFileAtomic } from "../util/jsonl.js";
-import { fileExists, filterJsonlFile, readIds, readRecords, runPath } from "./run-files.js";
 
 export interface ResumeState {
   sampleIds: Set<string>;
@@ -45,7 +46,7 @@ export async function readResumeState(dir: string): Promise<ResumeState> {
     readIds(runPath(dir, "plans")),
   ]);
   const failures = new Map<string, Stage>();
-  for await (const { value } of readRecords(runPath(dir, "failures"), failureSchema)) {
+  for await (const { value } of readRunRecords(dir, "failures")) {
     failures.set(value.id, value.stage);
   }
   return { sampleIds, planIds, failures };
@@ -68,7 +69,7 @@ export async function clearFailures(
   if (!(await fileExists(file))) return 0;
   const kept: string[] = [];
   let dropped = 0;
-  for await (const { text, value } of readRecords(file, failureSchema)) {
+  for await (const { text, value } of readRunRecords(dir, "failures")) {
     if (retry(value)) dropped++;
     else kept.push(text);
   }

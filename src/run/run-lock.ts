@@ -16,10 +16,11 @@ import * as fsp from "node:fs/promises";
 import { hostname } from "node:os";
 import * as path from "node:path";
 import { OutputError } from "../errors.js";
+import { RUN_FILES } from "../run-dir/layout.js";
 import { hintForWriteError } from "../util/output-dir.js";
 import { parseJson } from "../util/parse-json.js";
 
-export const RUN_LOCK_FILE = "generate.lock";
+export const RUN_LOCK_FILE = RUN_FILES.lock;
 
 export interface RunLockOwner {
   pid: number;

@@ -3,8 +3,8 @@
  * human summary printed on stderr. Pure: the numbers come in, a record and text come out.
  */
 import type { LlmStackStats } from "../llm/create-llm-stack.js";
+import type { RunTotals } from "../run-dir/accumulator.js";
 import { formatCount, formatDuration } from "./progress.js";
-import type { RunTotals } from "./totals.js";
 
 export type StopCause = "completed" | "interrupted" | "max-failures" | "error";
 

@@ -2,8 +2,8 @@
  * RunStats as a plain-text table for a terminal: one row per measure, one column per run, so two or
  * more runs read side by side. Pure: returns the text.
  */
-import type { RunStats, ScoreStats, UsageStats } from "./aggregate.js";
-import type { Bin, Distribution } from "./summary-stats.js";
+import type { RunStats, ScoreStats, UsageStats } from "../run-dir/accumulator.js";
+import type { Bin, Distribution } from "../run-dir/summary-stats.js";
 
 type Row = { kind: "section"; title: string } | { kind: "row"; label: string; values: string[] };
 

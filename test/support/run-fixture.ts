@@ -170,7 +170,8 @@ export function makeFailure(f: Failure): Failure {
 
 /**
  * A config.json like generate's: the fields export/stats read, and others they must ignore. Generate
- * writes the --model value as `model.name`; `presetKey: "preset"` writes the older contract's name.
+ * writes the --model value as `model.name`; `presetKey: "preset"` writes it under a key sra does not
+ * read (the served name then decides).
  */
 export function makeConfig(
   options: {

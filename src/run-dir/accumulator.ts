@@ -1,6 +1,7 @@
 /**
- * Run statistics as a fold over records: feed a run's config, trees, plans, samples and failures (in
- * any order, one at a time), then `result()`. Only numbers are kept (per-problem arrays, score
+ * The one fold over a run directory's records: feed a run's config, trees, plans, samples and
+ * failures (in any order, one at a time), then `result()` (what `sra stats` shows) or `totals()`
+ * (summary.json's whole-directory totals). Only numbers are kept (per-problem arrays, score
  * histograms, and ids for de-duplication), never trees, so a run of any size streams through. Pure: no I/O.
  *
  * Counters (`score.*`, `step.*`, ...) are events counted by the search engine per problem. A tree and
@@ -91,10 +92,35 @@ export interface RunStats {
   };
 }
 
+/**
+ * summary.json's `totals`: the whole directory, each problem id counted once (its first record), so
+ * the numbers describe the dataset whatever the number of invocations.
+ */
+export interface RunTotals {
+  samples: number;
+  plans: number;
+  /** Ids with a recorded failure and no sample. */
+  failures: number;
+  /** Sums over samples (plan + code). */
+  calls: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Mean per-sample figures, null without samples. */
+  meanCalls: number | null;
+  meanTokens: number | null;
+  meanSeconds: number | null;
+  /** Over plans. */
+  reachedEndRate: number | null;
+  meanSteps: number | null;
+  stopReasons: Record<string, number>;
+}
+
 export interface RunConfigFacts {
   model?: string | undefined;
   strategy?: string | undefined;
 }
+
+const mean = (sum: number, n: number): number | null => (n > 0 ? Math.round((sum / n) * 1000) / 1000 : null);
 
 function bump(map: Record<string, number>, key: string, by = 1): void {
   map[key] = (map[key] ?? 0) + by;
@@ -159,6 +185,10 @@ export class RunStatsAccumulator {
   private readonly callsByRole: Record<string, number> = {};
   private noCode = 0;
   private readonly codeFrom: Record<string, number> = {};
+  /** Totals: the first record of each id only (stop reasons in the order first seen). */
+  private readonly planIds = new Set<string>();
+  private readonly firstPlans = { reachedEnd: 0, steps: 0, stopReasons: {} as Record<string, number> };
+  private readonly firstSamples = { calls: 0, promptTokens: 0, completionTokens: 0, seconds: 0 };
   private firstPlanStrategy: string | undefined;
   private firstSampleModel: string | undefined;
   private firstSampleStrategy: string | undefined;
@@ -187,6 +217,12 @@ export class RunStatsAccumulator {
   addPlan(plan: PlanRecord): void {
     this.records.plans++;
     this.seen.add(plan.id);
+    if (!this.planIds.has(plan.id)) {
+      this.planIds.add(plan.id);
+      if (plan.reachedEnd) this.firstPlans.reachedEnd++;
+      this.firstPlans.steps += plan.steps.length;
+      bump(this.firstPlans.stopReasons, plan.stopReason);
+    }
     this.firstPlanStrategy ??= plan.strategy;
     if (plan.reachedEnd) this.reachedEnd++;
     bump(this.stopReasons, plan.stopReason);
@@ -204,6 +240,12 @@ export class RunStatsAccumulator {
   addSample(sample: Sample): void {
     this.records.samples++;
     this.seen.add(sample.id);
+    if (!this.done.has(sample.id)) {
+      this.firstSamples.calls += sample.meta.calls;
+      this.firstSamples.promptTokens += sample.meta.promptTokens;
+      this.firstSamples.completionTokens += sample.meta.completionTokens;
+      this.firstSamples.seconds += sample.meta.seconds;
+    }
     this.done.add(sample.id);
     this.firstSampleModel ??= sample.meta.model;
     this.firstSampleStrategy ??= sample.meta.strategy;
@@ -224,9 +266,35 @@ export class RunStatsAccumulator {
     if (failure.kind === "no-code") this.noCode++;
   }
 
-  result(): RunStats {
+  /** Ids with a failure and no sample. */
+  private failedOnly(): number {
     let failed = 0;
     for (const id of this.failedIds) if (!this.done.has(id)) failed++;
+    return failed;
+  }
+
+  totals(): RunTotals {
+    const n = this.done.size;
+    const s = this.firstSamples;
+    const p = this.firstPlans;
+    return {
+      samples: n,
+      plans: this.planIds.size,
+      failures: this.failedOnly(),
+      calls: s.calls,
+      promptTokens: s.promptTokens,
+      completionTokens: s.completionTokens,
+      meanCalls: mean(s.calls, n),
+      meanTokens: mean(s.promptTokens + s.completionTokens, n),
+      meanSeconds: mean(s.seconds, n),
+      reachedEndRate: mean(p.reachedEnd, this.planIds.size),
+      meanSteps: mean(p.steps, this.planIds.size),
+      stopReasons: { ...p.stopReasons },
+    };
+  }
+
+  result(): RunStats {
+    const failed = this.failedOnly();
     const search = this.records.trees > 0 ? this.treeCounters : this.planCounters;
     const merged: Record<string, number> = { ...search };
     for (const [key, value] of Object.entries(this.sampleCounters)) if (!(key in search)) merged[key] = value;
