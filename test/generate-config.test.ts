@@ -93,6 +93,14 @@ describe("config resolution: defaults < preset < --config < flags", () => {
     expect(fromFlags.search.topP).toBe(0.9);
   });
 
+  it("a --config file that sets one search field keeps the preset's sampling for the others", async () => {
+    const file = await writeJson("one-search-field.json", { search: { iterations: 5 } });
+    const c = await resolve({ model: "qwen2.5-14b" }, { configFile: file });
+    expect(c.search.iterations).toBe(5);
+    expect(c.search.topP).toBe(0.8);
+    expect(c.search.c).toBe(DEFAULT_SEARCH_PARAMS.c);
+  });
+
   it("uses any other model name as the served name, and --served-model overrides", async () => {
     const adhoc = await resolve({ model: "my-org/coder-7b" });
     expect(adhoc.model).toMatchObject({

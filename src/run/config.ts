@@ -162,8 +162,22 @@ export interface RunConfig<P = Record<string, unknown>> {
  * bookkeeping fields are accepted and ignored, so `--config runs/a/config.json` reproduces run a).
  */
 export function makeSettingsSchema(searchSchema: z.ZodType) {
+  // Without the search defaults: a settings layer holds only what it sets, or a --config file that
+  // sets one search field would put every search default above the preset's sampling.
   const searchPartial =
-    searchSchema instanceof z.ZodObject ? searchSchema.partial().strict() : z.record(z.string(), z.unknown());
+    searchSchema instanceof z.ZodObject
+      ? z
+          .object(
+            Object.fromEntries(
+              Object.entries(searchSchema.shape as Record<string, z.ZodType>).map(([key, field]) => [
+                key,
+                field instanceof z.ZodDefault ? field.removeDefault() : field,
+              ]),
+            ),
+          )
+          .partial()
+          .strict()
+      : z.record(z.string(), z.unknown());
   return z
     .object({
       version: z.number().optional(),
