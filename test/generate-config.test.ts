@@ -4,8 +4,11 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GenerateOptions, resolveGenerateConfig } from "../src/commands/generate.js";
 import { ConfigError, UsageError } from "../src/errors.js";
+import { loadPresets } from "../src/llm/presets.js";
 import { diffResultFields, mergeLayers, type Settings } from "../src/run/config.js";
+import { GENERATE_SETTINGS } from "../src/run/generate-settings.js";
 import { DEFAULT_SEARCH_PARAMS } from "../src/search/params.js";
+import { defaultText, tableEntries, valueAt } from "../src/util/option-table.js";
 import { runCli } from "./support/cli.js";
 
 let tmp: string;
@@ -42,7 +45,7 @@ async function writeJson(name: string, value: unknown): Promise<string> {
 }
 
 describe("config resolution: defaults < preset < --config < flags", () => {
-  it("fills every field from configs/generate.json, DEFAULT_SEARCH_PARAMS and the preset", async () => {
+  it("fills every field from the option table's defaults, DEFAULT_SEARCH_PARAMS and the preset", async () => {
     const c = await resolve({ model: "gemma-2-2b" });
     expect(c.model).toEqual({
       name: "gemma-2-2b",
@@ -229,5 +232,72 @@ describe("sra generate: bad flags exit 2 with one clear line (real CLI)", () => 
     const blocks = r.stdout.split(/\n(?=\s+--)/).filter((b) => /^\s+--/.test(b) && !/^\s+-h, --help/.test(b));
     expect(flagLines.length).toBeGreaterThan(30);
     for (const b of blocks) expect(b, b).toMatch(/default|required/);
+  });
+});
+
+describe("sra generate --help: each default is the one a run resolves to", () => {
+  /** Where a settings path's value lands in the resolved config. */
+  const RESOLVED_AT: Record<string, string> = { servedModel: "model.servedModel", promptsDir: "prompts.dir" };
+  let help: string;
+  /** Each option's help on one line, by its flags as printed ("--max-tokens <n>"). */
+  const blocks = new Map<string, string>();
+  beforeAll(async () => {
+    const r = await runCli(["generate", "--help"]);
+    expect(r.code).toBe(0);
+    help = r.stdout.replace(/\n\s+/g, " ");
+    // Options start at two spaces; their wrapped lines are indented further.
+    for (const block of r.stdout.split(/\n(?= {2}-)/).slice(1)) {
+      // "  --max-tokens <n>   max tokens of ..." : the flags end at the first run of 2+ spaces.
+      const m = /^ {2}(\S.*?) {2,}([\s\S]*)$/.exec(block);
+      if (m) blocks.set(m[1] as string, (m[2] as string).replace(/\s+/g, " ").trim());
+    }
+  });
+  const blockOf = (flag: string): string => {
+    const block = [...blocks.entries()].find(([flags]) => flags === flag)?.[1];
+    expect(block, flag).toBeDefined();
+    return block as string;
+  };
+
+  it("states every setting's default as resolved with no flags and no --config", async () => {
+    const c = await resolve({ model: "gemma-2-2b" });
+    const flagged = tableEntries(GENERATE_SETTINGS).filter((e) => e.row.flag !== undefined);
+    expect(flagged.length).toBeGreaterThan(25);
+    for (const { path: at, row } of flagged) {
+      const block = blockOf(row.flag as string);
+      const value = valueAt(c, RESOLVED_AT[at] ?? at);
+      const shown = /\(default: (.*?)\)(?: \(choices:.*)?\s*$/.exec(block)?.[1];
+      if (at === "model" || at === "input.problems") {
+        expect(shown, at).toBeUndefined();
+        expect(block, at).toMatch(/required/);
+      } else if (typeof row.showDefault === "string") {
+        expect(shown, at).toBe(row.showDefault);
+      } else if (typeof value === "number" || typeof value === "string") {
+        expect(shown?.split(/[ ,;]+/), at).toContain(String(value));
+      } else if (Array.isArray(value)) {
+        expect(shown, at).toContain(value.join(", "));
+      } else {
+        // null and booleans are said in words ("none", "all", "off", "adaptive", ...).
+        expect(shown, at).toBe(defaultText(row, value));
+      }
+    }
+  });
+
+  it("names the numbers a reader looks for", () => {
+    expect(help).toMatch(/--concurrency <n> .*\(default: 256\)/);
+    expect(help).toMatch(/--max-requests <n> .*\(default: 64\)/);
+    expect(help).toMatch(/--max-tokens <n> .*\(default: 1536\)/);
+    expect(help).toMatch(/--timeout <sec> .*\(default: 300\)/);
+    expect(help).toMatch(/--max-outage <sec> .*\(default: 600\)/);
+    expect(help).toMatch(/--max-failures <n\|fraction> .*\(default: 0\.5\)/);
+    expect(help).toMatch(/--iterations <n> .*\(default: 24\)/);
+  });
+
+  it("--temperature's default is every built-in preset's", async () => {
+    for (const preset of await loadPresets()) {
+      const c = await resolve({ model: preset.name });
+      expect(c.search.temperature).toBe(preset.sampling.temperature);
+      expect(c.code.temperature).toBe(preset.sampling.temperature);
+      expect(blockOf("--temperature <t>")).toContain(`${preset.sampling.temperature} for the built-in ones`);
+    }
   });
 });

@@ -1,9 +1,14 @@
 /**
- * Flag value parsers for commander: each turns a string into a typed value or throws a UsageError
- * that names the flag, so `sra generate --c -1` says exactly what is wrong.
+ * Flag value parsers for commander: each turns a string into a typed value or throws commander's
+ * InvalidArgumentError naming the flag (exit 2, one line), so `sra decontaminate --ngram 0` says
+ * exactly what is wrong. And the commander side of option tables (src/util/option-table.ts): a
+ * table row as an Option with its default in the help, and the settings typed on the command line.
  */
-import { InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { z } from "zod";
+import { UsageError } from "../errors.js";
 import type { LogLevel } from "../util/logger.js";
+import { defaultText, setAt, type TableEntry, valueAt } from "../util/option-table.js";
 
 export function intOption(flag: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -74,3 +79,91 @@ export const logLevelOption = choiceOption<LogLevel>(
   "--log-level",
   Object.keys(LOG_LEVEL_KEYS) as LogLevel[],
 );
+
+/** A number of any value: the range is checked with the merged config (one rule for flags and files). */
+function numberArg(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n)) {
+      throw new InvalidArgumentError(`${flag} must be a number (got "${value}")`);
+    }
+    return n;
+  };
+}
+
+function intArg(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isInteger(n)) {
+      throw new InvalidArgumentError(`${flag} must be a whole number (got "${value}")`);
+    }
+    return n;
+  };
+}
+
+/** A parser whose UsageError becomes commander's InvalidArgumentError (same exit code, one line). */
+function viaUsage<T>(parse: (value: string) => T) {
+  return (value: string): T => {
+    try {
+      return parse(value);
+    } catch (e) {
+      if (e instanceof UsageError) throw new InvalidArgumentError(e.message + (e.hint ? ` (${e.hint})` : ""));
+      throw e;
+    }
+  };
+}
+
+/** A value from a row's own parser, as commander keeps it. */
+class Parsed {
+  constructor(readonly value: unknown) {}
+}
+
+/** The schema under its default / nullable / optional wrappers: what the flag's text must become. */
+function valueSchema(schema: z.ZodType): z.ZodType {
+  let s: z.ZodType = schema;
+  while (s instanceof z.ZodDefault || s instanceof z.ZodNullable || s instanceof z.ZodOptional) {
+    s = s.unwrap() as z.ZodType;
+  }
+  return s;
+}
+
+/**
+ * The commander Option of a table row. Its help ends in "(default: …)", stated from `defaults` (the
+ * defaults in force, nested like the table); its text is parsed by the row's `parse`, else by the
+ * schema's kind: a whole number, a number, one of an enum's choices, repeated text for an array.
+ */
+export function tableOption(entry: TableEntry, defaults: unknown): Option {
+  const { path, row } = entry;
+  if (row.flag === undefined) throw new Error(`${path} has no flag`);
+  const shown = defaultText(row, valueAt(defaults, path));
+  const option = new Option(
+    row.flag,
+    shown === undefined ? (row.help ?? "") : `${row.help} (default: ${shown})`,
+  );
+  const name = row.flag.split(" ")[0] as string;
+  const inner = valueSchema(row.schema);
+  // Boxed: commander turns a parser's null (--max-failures none) into "".
+  if (row.parse)
+    option.argParser(viaUsage((text) => new Parsed((row.parse as (t: string) => unknown)(text))));
+  else if (inner instanceof z.ZodEnum) option.choices(inner.options.map(String));
+  else if (inner instanceof z.ZodArray) option.argParser(repeatOption);
+  else if (inner instanceof z.ZodNumber) option.argParser(inner.isInt ? intArg(name) : numberArg(name));
+  return option;
+}
+
+/**
+ * The settings typed on the command line: each table flag that was given, its value at its path
+ * (and at the paths it also sets). A flag left out sets nothing, so the layers below it show through.
+ */
+export function tableSettings(command: Command, entries: readonly TableEntry[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { path, row } of entries) {
+    if (row.flag === undefined) continue;
+    const key = new Option(row.flag).attributeName();
+    if (command.getOptionValueSource(key) !== "cli") continue;
+    const given: unknown = command.getOptionValue(key);
+    const value = given instanceof Parsed ? given.value : given;
+    for (const p of [path, ...(row.alsoSets ?? [])]) setAt(out, p, value);
+  }
+  return out;
+}

@@ -31,18 +31,16 @@ import { createReadProblemsStats, readProblems } from "../problems/read-problems
 import { addUsage } from "../roles/counting-llm.js";
 import { loadPromptSet, PROMPT_NAMES, type PromptSet } from "../roles/prompts.js";
 import {
-  defaultSettingsFile,
   diffResultFields,
   formatDifference,
-  makeRunConfigSchema,
-  makeSettingsSchema,
   type RunConfig,
   readSettingsFile,
   resolveRunConfig,
   type Settings,
 } from "../run/config.js";
 import { createEngine, type Engine } from "../run/engine.js";
-import { failureBudgetExceeded, type MaxFailures } from "../run/failure-budget.js";
+import { failureBudgetExceeded, maxFailuresOf } from "../run/failure-budget.js";
+import { PLACEHOLDER_API_KEY } from "../run/generate-settings.js";
 import { installInterruptHandlers } from "../run/interrupt.js";
 import { runPool } from "../run/pool.js";
 import { ProgressReporter, type ProgressStream, progressMode } from "../run/progress.js";
@@ -78,7 +76,7 @@ import { checkDirPath, makeDirectory, prepareOutputDir, removeStaleTempFiles } f
 import { createRng } from "../util/rng.js";
 import { VERSION } from "../version.js";
 
-export type GenerateConfig = RunConfig<SearchParams>;
+export type GenerateConfig = RunConfig;
 
 export interface GenerateOptions {
   /** The run directory. */
@@ -90,8 +88,6 @@ export interface GenerateOptions {
   logLevel?: LogLevel;
   /** Progress bar / lines on stderr (default true). */
   progress?: boolean;
-  /** configs/generate.json by default (tests may point elsewhere). */
-  defaultsFile?: string;
   /** configs/models.json by default. */
   presetsFile?: string;
 }
@@ -112,8 +108,6 @@ export interface GenerateResult {
   config: GenerateConfig;
   summary: RunSummary;
 }
-
-const PLACEHOLDER_KEY = "EMPTY";
 
 /** sha256 of the five prompt files' parsed texts, in a fixed order. */
 export function hashPromptSet(prompts: PromptSet): string {
@@ -142,32 +136,22 @@ export async function resolveGenerateConfig(
   env: Record<string, string | undefined>,
   now: Date,
 ): Promise<{ config: GenerateConfig; prompts: PromptSet }> {
-  const settingsSchema = makeSettingsSchema(searchParamsSchema);
-  const defaults = await readSettingsFile(options.defaultsFile ?? defaultSettingsFile(), settingsSchema);
   const file = options.configFile
-    ? resolveSettingsPaths(
-        await readSettingsFile(options.configFile, settingsSchema),
-        path.dirname(options.configFile),
-      )
+    ? resolveSettingsPaths(await readSettingsFile(options.configFile), path.dirname(options.configFile))
     : undefined;
   const presets = await loadPresets(options.presetsFile);
   let prompts: PromptSet | undefined;
-  const config = await resolveRunConfig<SearchParams>({
-    defaults,
-    searchDefaults: DEFAULT_SEARCH_PARAMS,
-    retryDefaults: { ...DEFAULT_RETRY_POLICY },
+  const config = await resolveRunConfig({
     file,
     flags: options.settings,
     env,
     resolveModel: (name) => resolveModel(name, presets),
-    presetSearchKeys: { temperature: "temperature", topP: "topP" },
     promptsHash: async (dir) => {
       prompts = await loadPromptSet(dir ?? undefined);
       return hashPromptSet(prompts);
     },
     sraVersion: VERSION,
     now,
-    schema: makeRunConfigSchema(searchParamsSchema),
   });
   if (!prompts) throw new Error("prompts were not loaded");
   return { config, prompts };
@@ -187,7 +171,7 @@ export function readApiKey(
       hint: `export ${name}=... first, or leave --api-key-env out for a local server without a key`,
     });
   }
-  return PLACEHOLDER_KEY;
+  return PLACEHOLDER_API_KEY;
 }
 
 /**
@@ -268,11 +252,6 @@ interface Task {
 
 function planProblem(plan: PlanRecord): Problem {
   return { id: plan.id, question: plan.question, line: 0, record: {} } as Problem;
-}
-
-function toMaxFailures(v: number | null): MaxFailures {
-  if (v === null) return { kind: "none" };
-  return Number.isInteger(v) ? { kind: "count", count: v } : { kind: "fraction", fraction: v };
 }
 
 async function isDirectory(dir: string): Promise<boolean> {
@@ -420,7 +399,7 @@ async function generateWithLock(
     file: runPath(dir, "log"),
     // Belt and braces: the key is never put in a log object, and any text that still carries it
     // (a server error echoing the Authorization header) is censored on its way to the file.
-    secrets: apiKey === PLACEHOLDER_KEY ? [] : [apiKey],
+    secrets: apiKey === PLACEHOLDER_API_KEY ? [] : [apiKey],
   });
   const clearedFailures = config.run.retryFailures
     ? await clearFailures(dir, (f) => selected.has(f.id) && retriable(f.stage, stage))
@@ -504,7 +483,7 @@ async function generateWithLock(
       })
     : undefined;
 
-  const maxFailures = toMaxFailures(config.run.maxFailures);
+  const maxFailures = maxFailuresOf(config.run.maxFailures);
   let runError: unknown;
   try {
     stderr.write(

@@ -4,8 +4,20 @@
  *  - an integer N >= 0: stop once more than N problems failed;
  *  - a fraction 0 < f < 1: stop once more than f of the finished problems failed, judged only after
  *    `minFinished` problems finished (one early failure out of two is not a trend).
+ * The setting (config.json's run.maxFailures) is the number, or null for none; MaxFailures is the
+ * same, spelled out for the budget. The two conversions are here, beside each other.
  */
+import { z } from "zod";
 import { UsageError } from "../errors.js";
+
+/** The setting: null = no limit; an integer N >= 0 = at most N failures; 0 < f < 1 = at most that share. */
+export const maxFailuresSchema = z
+  .number()
+  .min(0)
+  .refine((n) => Number.isInteger(n) || n < 1, {
+    message: "must be a whole number >= 0 or a fraction between 0 and 1",
+  })
+  .nullable();
 
 export type MaxFailures =
   | { kind: "count"; count: number }
@@ -25,10 +37,18 @@ export function parseMaxFailures(text: string): MaxFailures {
   );
 }
 
-export function formatMaxFailures(m: MaxFailures): string {
-  if (m.kind === "count") return String(m.count);
-  if (m.kind === "fraction") return String(m.fraction);
-  return "none";
+/** `--max-failures` text to the setting's value. */
+export function parseMaxFailuresSetting(text: string): number | null {
+  const m = parseMaxFailures(text);
+  return m.kind === "none" ? null : m.kind === "count" ? m.count : m.fraction;
+}
+
+/** The setting's value to the budget. */
+export function maxFailuresOf(setting: number | null): MaxFailures {
+  if (setting === null) return { kind: "none" };
+  return Number.isInteger(setting)
+    ? { kind: "count", count: setting }
+    : { kind: "fraction", fraction: setting };
 }
 
 /** Why the budget is exceeded, or undefined while the run may go on. */
