@@ -2,8 +2,9 @@
  * `sra models`: the model presets (configs/models.json) and, with a base URL, what a server serves.
  * Returns data; src/cli/models.ts prints it as a table or JSON.
  */
+
+import { checkLlmServers } from "../llm/open-llm.js";
 import { defaultPresetsFile, loadPresets } from "../llm/presets.js";
-import { checkServer } from "../llm/server-check.js";
 
 export interface ModelsOptions {
   /** Presets file (default: the bundled configs/models.json). */
@@ -50,11 +51,12 @@ export async function listModels(options: ModelsOptions = {}): Promise<ModelsRep
     topP: p.sampling.topP,
   }));
   if (options.baseUrl === undefined) return { presetsFile, presets: rows };
-  const check = await checkServer({
-    baseUrl: options.baseUrl,
-    apiKey: options.apiKey ?? "",
-    timeoutMs: options.timeoutMs ?? 10_000,
-  });
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const [check] = await checkLlmServers(
+    { endpoints: [options.baseUrl], apiKey: options.apiKey ?? "", timeoutMs },
+    { checkTimeoutMs: timeoutMs },
+  );
+  if (!check) throw new Error("no server report");
   const served = new Set(check.models);
   return {
     presetsFile,

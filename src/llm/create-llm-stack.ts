@@ -1,5 +1,7 @@
 /**
- * The LLM stack `generate` uses: withRetry(limit(pool(endpoints))).
+ * The LLM stack every command that calls a model uses: withRetry(limit(base)), where the base is the
+ * model the requests finally reach (openBaseLlm: today the pool of OpenAI-compatible endpoints).
+ * Commands open it through src/llm/open-llm.ts (server check first).
  *
  * - Each attempt (not each logical call) takes a limiter slot and picks an endpoint afresh, so a retry
  *   after a reset may go to the healthy server, and no slot is held while a retry sleeps.
@@ -86,9 +88,24 @@ export interface LlmStack {
   close(): Promise<void>;
 }
 
-export function createLlmStack(o: LlmStackOptions): LlmStack {
+/**
+ * The model the stack's requests finally reach, one attempt per call: what the limiter and the retries
+ * wrap. `outage` is how the retries learn that the whole service is down (a restart) and wait for it.
+ */
+interface BaseLlm {
+  llm: Llm;
+  outage: Pick<EndpointPool, "down" | "waitWhileDown" | "downLongerThan">;
+  stats(): Pick<LlmStackStats, "outages" | "outageMs" | "endpoints">;
+  close(): Promise<void>;
+}
+
+/**
+ * The one place the base model is chosen. Today: the OpenAI-compatible servers of `o.endpoints` behind
+ * one endpoint pool (least outstanding requests, back-off of failing servers, outage detection), over
+ * one HTTP connection pool. An in-process engine would be chosen here and give the same three things.
+ */
+function openBaseLlm(o: LlmStackOptions, now: () => number, maxOutageMs: number): BaseLlm {
   if (o.endpoints.length === 0) throw new Error("createLlmStack needs at least one endpoint");
-  const now = o.now ?? Date.now;
   const logger = o.logger;
   const dispatcher = createHttpDispatcher({ timeoutMs: o.timeoutMs });
   const endpoints = o.endpoints.map((url) => {
@@ -110,7 +127,6 @@ export function createLlmStack(o: LlmStackOptions): LlmStack {
       ping: (signal?: AbortSignal) => llm.ping(Math.min(o.timeoutMs, 10_000), signal),
     };
   });
-  const maxOutageMs = Math.max(0, o.maxOutageMs ?? 600_000);
   const pool = new EndpointPool(endpoints, {
     now,
     ...o.pool,
@@ -140,6 +156,22 @@ export function createLlmStack(o: LlmStackOptions): LlmStack {
       }
     },
   });
+  return {
+    llm: pool,
+    outage: pool,
+    stats: () => ({ outages: pool.outages, outageMs: pool.outageMs, endpoints: pool.stats() }),
+    close: async () => {
+      await (await dispatcher)?.destroy();
+    },
+  };
+}
+
+export function createLlmStack(o: LlmStackOptions): LlmStack {
+  const now = o.now ?? Date.now;
+  const logger = o.logger;
+  const maxOutageMs = Math.max(0, o.maxOutageMs ?? 600_000);
+  const base = openBaseLlm(o, now, maxOutageMs);
+  const outage = base.outage;
   const maxRequests = Math.max(1, Math.floor(o.maxRequests));
   const limiter = new AdaptiveLimiter({
     initial: maxRequests,
@@ -168,7 +200,7 @@ export function createLlmStack(o: LlmStackOptions): LlmStack {
       return limiter.run(
         () => {
           attempts++;
-          return pool.complete(request, signal);
+          return base.llm.complete(request, signal);
         },
         signal,
         // Latency is compared per purpose and per token produced (+16 for the time to first token),
@@ -183,11 +215,11 @@ export function createLlmStack(o: LlmStackOptions): LlmStack {
     ...(maxOutageMs > 0
       ? {
           beforeAttempt: (signal?: AbortSignal) =>
-            pool.down() ? pool.waitWhileDown(maxOutageMs, signal) : undefined,
+            outage.down() ? outage.waitWhileDown(maxOutageMs, signal) : undefined,
           // Only "cannot reach the server" failures during an outage are not counted; a 500 about this
           // request counts as always.
           counts: (e: LlmError) =>
-            !(isUnreachableError(e) && pool.down() && !pool.downLongerThan(maxOutageMs)),
+            !(isUnreachableError(e) && outage.down() && !outage.downLongerThan(maxOutageMs)),
         }
       : {}),
     onRetry: (info) => {
@@ -239,13 +271,9 @@ export function createLlmStack(o: LlmStackOptions): LlmStack {
       maxInFlight: limiter.maxInFlight,
       capDecreases: limiter.decreases,
       capIncreases: limiter.increases,
-      waitingForServer: pool.down() && !pool.downLongerThan(maxOutageMs),
-      outages: pool.outages,
-      outageMs: pool.outageMs,
-      endpoints: pool.stats(),
+      waitingForServer: outage.down() && !outage.downLongerThan(maxOutageMs),
+      ...base.stats(),
     }),
-    close: async () => {
-      await (await dispatcher)?.destroy();
-    },
+    close: () => base.close(),
   };
 }

@@ -203,7 +203,7 @@ export function buildSummary(input: {
 }
 
 /** The end-of-run summary for a person (stderr). */
-export function formatSummary(s: RunSummary): string {
+export function formatRunSummary(s: RunSummary): string {
   const t = s.thisRun;
   const lines: string[] = [];
   const head =

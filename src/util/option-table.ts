@@ -29,6 +29,7 @@ export interface OptionRow<T = unknown> {
 }
 
 export interface OptionTable {
+  // biome-ignore lint/suspicious/noExplicitAny: rows of any value type (showDefault takes the row's own type, so unknown would not do)
   readonly [key: string]: OptionRow<any> | OptionTable;
 }
 

@@ -1,0 +1,207 @@
+/**
+ * One problem's work in the pool: search it (or take its saved plan), then implement the plan, and
+ * write what came out (tree, plan, sample) or why it failed. Everything it needs is in its
+ * WorkerContext; it shares nothing else with the other workers.
+ *
+ * Records are appended tree -> plan -> sample, each a whole line: a crash between two appends leaves
+ * an orphan tree or a plan without a sample, which the next start repairs (resume.ts). A problem in
+ * flight when the run stops (Ctrl-C, --max-failures, an error) is dropped, not failed: the next run
+ * redoes it.
+ */
+import type { Llm } from "../llm/types.js";
+import { addUsage } from "../roles/counting-llm.js";
+import type { RecordAppender } from "../run-dir/records.js";
+import { EmptyPlanError } from "../search/strategy.js";
+import { formatPlan, type PlanRecord, type Problem, type Sample, type Stage } from "../types.js";
+import type { Logger } from "../util/logger.js";
+import type { Rng } from "../util/rng.js";
+import type { RunConfig } from "./config.js";
+import type { Engine } from "./engine.js";
+import { failureBudgetExceeded, maxFailuresOf } from "./failure-budget.js";
+import { failureRecord } from "./failures.js";
+import type { Task } from "./selection.js";
+import { bump, type RunCounters, type StopCause } from "./summary.js";
+
+/** The run files a worker appends to; a stage's files are absent when the stage does not run. */
+export interface RunAppenders {
+  trees?: RecordAppender<"trees">;
+  plans?: RecordAppender<"plans">;
+  samples?: RecordAppender<"samples">;
+  failures: RecordAppender<"failures">;
+}
+
+export interface WorkerContext {
+  config: RunConfig;
+  engine: Engine;
+  /** The model every problem's calls go through (the LLM stack's). */
+  llm: Llm;
+  /** The run's Rng (from --seed); each problem gets its own stream of it. */
+  rng: Rng;
+  now: () => number;
+  /** Aborted when the run stops. */
+  signal: AbortSignal;
+  files: RunAppenders;
+  /** This invocation's counters, for the progress line and the summary. */
+  counters: RunCounters;
+  logger: Logger;
+  /** Say something above the progress line. */
+  message: (text: string) => void;
+  /** Stop the run (once): no new problems start, those in flight are aborted. */
+  stop: (cause: StopCause, detail?: string) => void;
+}
+
+/** What one problem's calls use. */
+export interface ProblemContext {
+  llm: Llm;
+  rng: Rng;
+  signal: AbortSignal;
+  now: () => number;
+}
+
+/**
+ * The one place a problem's model and Rng are made. The Rng is the problem's own stream, so results
+ * do not depend on which problem ran first. A per-problem wrapper of the model (a request journal
+ * keyed by problem) belongs here.
+ */
+export function problemContext(ctx: WorkerContext, problem: Problem): ProblemContext {
+  return { llm: ctx.llm, rng: ctx.rng.fork(problem.id), signal: ctx.signal, now: ctx.now };
+}
+
+/** Run one task to its end: a sample, a plan (--stage plans), a recorded failure, or nothing (stopped). */
+export async function runProblem(ctx: WorkerContext, task: Task): Promise<void> {
+  const problem = task.problem;
+  const t0 = ctx.now();
+  const pc = problemContext(ctx, problem);
+  const plan = task.plan ?? (await planStage(ctx, pc, problem));
+  if (plan === undefined || (task.plan === undefined && ctx.config.stage === "plans")) return;
+  if (ctx.signal.aborted) return;
+  await codeStage(ctx, pc, problem, plan, t0);
+}
+
+/** Search a plan and write its tree and plan; undefined when it failed or the run stopped. */
+async function planStage(
+  ctx: WorkerContext,
+  pc: ProblemContext,
+  problem: Problem,
+): Promise<PlanRecord | undefined> {
+  const { files, counters } = ctx;
+  let result: Awaited<ReturnType<Engine["plan"]>>;
+  try {
+    result = await ctx.engine.plan(problem, pc);
+  } catch (e) {
+    if (ctx.signal.aborted) return undefined; // redone on resume, not a failure
+    // A search that produced no step keeps its tree for diagnosis (written before the failure).
+    if (e instanceof EmptyPlanError) await files.trees?.append(e.tree);
+    await recordFailure(ctx, problem, "plans", e);
+    return undefined;
+  }
+  // Tree first, then plan: a crash between them leaves an orphan tree, dropped at the next start.
+  await files.trees?.append(result.tree);
+  await files.plans?.append(result.plan);
+  const plan = result.plan;
+  counters.plans++;
+  bump(counters.stopReasons, plan.stopReason);
+  if (plan.reachedEnd) counters.reachedEnd++;
+  counters.steps += plan.steps.length;
+  if (ctx.config.stage === "plans") {
+    counters.done++;
+    counters.calls += plan.usage.calls;
+    counters.promptTokens += plan.usage.promptTokens;
+    counters.completionTokens += plan.usage.completionTokens;
+    counters.problemSeconds += plan.seconds;
+    ctx.logger.info(
+      { id: problem.id, steps: plan.steps.length, stopReason: plan.stopReason },
+      "plan written",
+    );
+  }
+  return plan;
+}
+
+/** Implement a plan and write the sample (or the failure). */
+async function codeStage(
+  ctx: WorkerContext,
+  pc: ProblemContext,
+  problem: Problem,
+  plan: PlanRecord,
+  t0: number,
+): Promise<void> {
+  const { counters } = ctx;
+  const t1 = ctx.now();
+  let implemented: Awaited<ReturnType<Engine["implement"]>>;
+  try {
+    implemented = await ctx.engine.implement(problem, plan.steps, pc);
+  } catch (e) {
+    if (ctx.signal.aborted) return;
+    await recordFailure(ctx, problem, "code", e);
+    return;
+  }
+  const sample = buildSample(ctx.config, problem, plan, implemented, (ctx.now() - t1) / 1000);
+  await ctx.files.samples?.append(sample);
+  counters.done++;
+  counters.samples++;
+  counters.calls += sample.meta.calls;
+  counters.promptTokens += sample.meta.promptTokens;
+  counters.completionTokens += sample.meta.completionTokens;
+  counters.problemSeconds += sample.meta.seconds;
+  ctx.logger.info(
+    {
+      id: problem.id,
+      steps: plan.steps.length,
+      calls: sample.meta.calls,
+      seconds: sample.meta.seconds,
+      wallSeconds: (ctx.now() - t0) / 1000,
+    },
+    "sample written",
+  );
+}
+
+/** A sample: the plan, its code, and what both stages cost. */
+function buildSample(
+  config: RunConfig,
+  problem: Problem,
+  plan: PlanRecord,
+  implemented: Awaited<ReturnType<Engine["implement"]>>,
+  codeSeconds: number,
+): Sample {
+  const usage = addUsage(plan.usage, implemented.usage);
+  return {
+    id: problem.id,
+    question: plan.question,
+    plan: formatPlan(plan.steps),
+    steps: plan.steps,
+    code: implemented.code,
+    meta: {
+      model: config.model.servedModel,
+      strategy: plan.strategy,
+      scores: plan.scores,
+      calls: usage.calls,
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      seconds: Math.round((plan.seconds + codeSeconds) * 1000) / 1000,
+      stopReason: plan.stopReason,
+      reachedEnd: plan.reachedEnd,
+      codeFrom: implemented.codeFrom,
+      counters: { ...plan.counters, codeAttempts: implemented.attempts },
+    },
+  };
+}
+
+/** Write a failure record, count it, and stop the run when --max-failures is exceeded. */
+async function recordFailure(ctx: WorkerContext, problem: Problem, stage: Stage, e: unknown): Promise<void> {
+  const { counters } = ctx;
+  const failure = failureRecord(problem.id, stage, e);
+  await ctx.files.failures.append(failure);
+  counters.failed++;
+  bump(counters.failuresByKind, failure.kind);
+  bump(counters.failuresByStage, stage);
+  ctx.logger.warn({ id: problem.id, stage, kind: failure.kind, err: failure.error }, "problem failed");
+  const why = failureBudgetExceeded(
+    maxFailuresOf(ctx.config.run.maxFailures),
+    counters.failed,
+    counters.done + counters.failed,
+  );
+  if (why) {
+    ctx.message(`sra: ${why}: stopping the run`);
+    ctx.stop("max-failures", why);
+  }
+}
