@@ -133,7 +133,7 @@ describe("runProblem (generate's worker)", () => {
   });
 
   it("a problem in flight when the run stops is dropped, not failed", async () => {
-    let stopRun = () => undefined as void;
+    let stopRun: () => void = () => undefined;
     const engine: Engine = {
       plan: async () => {
         stopRun();
