@@ -10,10 +10,13 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { CLI, ROOT } from "../test/support/cli.js";
 import { startFakeOpenAiServer } from "../test/support/fake-openai-server.js";
 import { createPlanScript } from "../test/support/plan-script.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const CLI = path.join(ROOT, "dist/src/cli.js");
 
 const { values } = parseArgs({
   options: {

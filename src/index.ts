@@ -1,8 +1,11 @@
 /**
- * sra as a library: the command functions the CLI calls, the pure core (search, roles, n-gram
- * decontamination, export formatting), the LLM adapters, and the records that pass between stages.
+ * sra as a library, chosen name by name: the command functions the CLI calls; the plan search over a
+ * policy (and the LLM-backed policy); the roles' parsers; the LLM stack; the records between stages
+ * and the run directory's contract; the error classes the commands throw. Anything not listed here is
+ * internal and may change.
  */
 
+// Commands (what the CLI calls).
 export type { DecontaminateOptions, DecontaminateResult } from "./commands/decontaminate.js";
 export { DECONTAMINATE_DEFAULTS, decontaminate } from "./commands/decontaminate.js";
 export type { ExportCommandOptions } from "./commands/export.js";
@@ -15,13 +18,33 @@ export type { ModelsOptions, ModelsReport } from "./commands/models.js";
 export { listModels } from "./commands/models.js";
 export type { StatsOptions } from "./commands/stats.js";
 export { runStats } from "./commands/stats.js";
+// Decontamination (pure core).
 export { NgramIndex } from "./decontaminate/ngram-index.js";
 export { overlapOfTexts } from "./decontaminate/overlap.js";
 export { tokenize } from "./decontaminate/tokenize.js";
-export * from "./errors.js";
+// Errors, with the exit code each maps to.
+export {
+  ConfigError,
+  EXIT,
+  InputError,
+  InputErrors,
+  InterruptedError,
+  isSraError,
+  LlmError,
+  MergeConflictError,
+  OutputError,
+  ParseError,
+  ServerCheckError,
+  SraError,
+  TooManyFailuresError,
+  UsageError,
+} from "./errors.js";
+// Export and stats.
 export { exportDataset } from "./export/export-dataset.js";
-export type { LlmStackOptions, LlmStackStats } from "./llm/create-llm-stack.js";
+// Models: the Llm interface, the stack every command uses, presets.
+export type { LlmStack, LlmStackOptions, LlmStackStats } from "./llm/create-llm-stack.js";
 export { createLlmStack } from "./llm/create-llm-stack.js";
+export { checkLlmServers, openLlmStack, type ServerReport } from "./llm/open-llm.js";
 export { createOpenAiLlm } from "./llm/openai-llm.js";
 export type { ModelPreset } from "./llm/presets.js";
 export { loadPresets, resolveModel } from "./llm/presets.js";
@@ -29,12 +52,91 @@ export type { RetryPolicy } from "./llm/retry.js";
 export { DEFAULT_RETRY_POLICY, withRetry } from "./llm/retry.js";
 export { checkServer } from "./llm/server-check.js";
 export type { ChatMessage, CompletionRequest, CompletionResult, Llm, LlmPurpose } from "./llm/types.js";
+// Problems in, records between stages, and the run directory.
 export type { ReadProblemsOptions, ReadProblemsStats } from "./problems/read-problems.js";
 export { problemId, readProblems } from "./problems/read-problems.js";
-export * from "./roles/index.js";
-export { collectRunStats } from "./run-dir/read-run.js";
-export * from "./search/index.js";
+// The model's roles: the LLM-backed policy, the code stage, prompts and reply parsers.
+export {
+  addUsage,
+  cleanStep,
+  countingLlm,
+  createLlmPolicy,
+  extractCode,
+  generateCotPlan,
+  type ImplementParams,
+  type ImplementResult,
+  implementPlan,
+  loadPromptSet,
+  NoCodeError,
+  type PromptSet,
+  type PromptTemplate,
+  parsePlanSteps,
+  parseReflection,
+  parseScore,
+  planWithLlm,
+  renderPrompt,
+  type SearchContext,
+  searchPlan,
+} from "./roles/index.js";
+export type { RunStats, RunTotals } from "./run-dir/accumulator.js";
+export { RUN_FILES, runPath } from "./run-dir/layout.js";
+export { collectRunStats, computeRunTotals } from "./run-dir/read-run.js";
+export { RECORD_SCHEMAS, type RecordKind, type RunRecord, readRunRecords } from "./run-dir/records.js";
+// Plan search (pure core): strategies over a policy, the tree and its math.
+export {
+  addChild,
+  backpropagate,
+  bestPath,
+  COUNTER_KEYS,
+  type CotPolicy,
+  Counters,
+  createRoot,
+  DEFAULT_SEARCH_PARAMS,
+  type DraftResult,
+  EmptyPlanError,
+  type EvaluateResult,
+  type Evaluator,
+  type MctsPolicy,
+  nodeReward,
+  PLAN_STRATEGIES,
+  type PlanPolicy,
+  type PlanState,
+  type ProposeResult,
+  type Proposer,
+  parseSearchParams,
+  planRecords,
+  type Reflector,
+  type ReflectResult,
+  runCot,
+  runMcts,
+  runStrategy,
+  type SearchParams,
+  type SearchProblem,
+  type StrategyContext,
+  type StrategyOutcome,
+  type StrategyRunner,
+  searchParamsSchema,
+  selectPath,
+  ucb1,
+} from "./search/index.js";
 export { formatStatsTable } from "./stats/format.js";
-export * from "./types.js";
+export {
+  type Failure,
+  failureSchema,
+  formatPlan,
+  type NodeScore,
+  type PlanRecord,
+  type Problem,
+  planRecordSchema,
+  type Sample,
+  type SearchNode,
+  type Strategy,
+  sampleSchema,
+  searchNodeSchema,
+  type TreeRecord,
+  treeRecordSchema,
+  type Usage,
+} from "./types.js";
+
 export type { Rng } from "./util/rng.js";
 export { createRng } from "./util/rng.js";

@@ -156,7 +156,8 @@ export const sampleSchema = z.object({
 });
 export type Sample = z.infer<typeof sampleSchema>;
 
-export const stageSchema = z.enum(["input", "plans", "code", "export"]);
+/** The stage a problem failed at: its search (plans) or its code. */
+export const stageSchema = z.enum(["plans", "code"]);
 export type Stage = z.infer<typeof stageSchema>;
 
 export const failureSchema = z.object({

@@ -30,6 +30,7 @@ import {
   writeFastRetryConfig,
   writeProblems,
 } from "./support/faults.js";
+import { generateInProcess, testClock } from "./support/generate-in-process.js";
 import { createPlanScript } from "./support/plan-script.js";
 
 /** n.all: calls of this problem so far; n.purpose: calls of this problem with this purpose so far. */
@@ -462,22 +463,29 @@ describe("faults: a server that restarts mid-run", () => {
     });
     const port = Number(new URL(before.url).port);
     const runDir = path.join(tmp, "restart-run");
-    const running = runCli(
+    // In this process, on a test clock: the 400 ms down pass in test time (retry back-offs and outage
+    // waits are sleeps on that clock), not in real seconds.
+    const clock = testClock();
+    const running = generateInProcess(
       generateArgs({ url: before.url, problems, out: runDir, config, extra: ["--concurrency", "3"] }),
+      clock,
     );
     // Down after some work, for 400 ms, then up again on the same port (a fresh process: a new script).
     const deadline = Date.now() + 20_000;
     while (before.calls.length < 40 && Date.now() < deadline) await sleep(10);
     await before.close();
-    await sleep(400);
-    const after = await startFakeOpenAiServer({
-      script: faultScript([], 3),
-      models: [MODEL],
-      latency: { baseMs: 5, perTokenMs: 0 },
-      port,
+    const restarted: { server?: FakeServer } = {};
+    clock.after(400, async () => {
+      restarted.server = await startFakeOpenAiServer({
+        script: faultScript([], 3),
+        models: [MODEL],
+        latency: { baseMs: 5, perTokenMs: 0 },
+        port,
+      });
+      servers.push(restarted.server);
     });
-    servers.push(after);
     const r = await running;
+    const after = restarted.server as FakeServer;
     expect(r.code, r.stderr).toBe(0);
     expect(after.calls.length).toBeGreaterThan(0);
     const done = readJsonlStrict(path.join(runDir, "samples.jsonl")).map((s) => s.id as string);
@@ -490,7 +498,8 @@ describe("faults: a server that restarts mid-run", () => {
 
   /**
    * The server goes away for 1.5 s, far longer than the retry budget (2 attempts, 50 ms apart), then
-   * comes back on the same port. Returns what the run left.
+   * comes back on the same port. The run is in this process, on a test clock, so the outage (and the
+   * back-offs of its rechecks) pass in test time. Returns what the run left.
    */
   async function runThroughOutage(name: string, extra: string[]) {
     const tags = Array.from({ length: 6 }, (_, i) => `${name}-${i}`);
@@ -504,7 +513,8 @@ describe("faults: a server that restarts mid-run", () => {
     const before = await startFakeOpenAiServer(options);
     const port = Number(new URL(before.url).port);
     const runDir = path.join(tmp, `${name}-run`);
-    const running = runCli(
+    const clock = testClock();
+    const running = generateInProcess(
       generateArgs({
         url: before.url,
         problems,
@@ -512,14 +522,19 @@ describe("faults: a server that restarts mid-run", () => {
         config,
         extra: ["--concurrency", "3", "--max-failures", "none", "--log-level", "info", ...extra],
       }),
+      clock,
     );
     const deadline = Date.now() + 20_000;
     while (before.calls.length < 20 && Date.now() < deadline) await sleep(10);
     await before.close();
-    await sleep(1500);
-    const after = await startFakeOpenAiServer({ ...options, port });
-    servers.push(after);
+    const restarted: { server?: FakeServer } = {};
+    clock.after(1500, async () => {
+      restarted.server = await startFakeOpenAiServer({ ...options, port });
+      servers.push(restarted.server);
+    });
     const r = await running;
+    // Absent when the run never waited long enough for it (--max-outage 0 fails the problems first).
+    const after = restarted.server as FakeServer;
     const samples = readJsonlStrict(path.join(runDir, "samples.jsonl")).map((x) => x.id as string);
     const failures = readJsonlStrict(path.join(runDir, "failures.jsonl"));
     const summary = JSON.parse(await fsp.readFile(path.join(runDir, "summary.json"), "utf8"));

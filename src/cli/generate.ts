@@ -6,6 +6,7 @@
  * message. The work is runGenerate in src/commands/generate.ts, imported when the command runs.
  */
 import { Command, Option } from "commander";
+import type { GenerateOptions } from "../commands/generate.js";
 import type { Settings } from "../run/config.js";
 import { GENERATE_SETTINGS } from "../run/generate-settings.js";
 import type { LogLevel } from "../util/logger.js";
@@ -79,7 +80,14 @@ const HELP_ORDER: readonly string[] = [
 ];
 const TRAILING = ["--config", "--log-level", "--no-progress"] as const;
 
-export function generateCommand(): Command {
+/** What the command does with its options: runGenerate on this process's stderr and environment. */
+async function runFromCli(options: GenerateOptions): Promise<void> {
+  const { runGenerate } = await import("../commands/generate.js");
+  await runGenerate(options, { stderr: process.stderr, env: process.env, handleSignals: true });
+}
+
+/** The command; `run` replaces what it does with the parsed options (tests run generate in-process). */
+export function generateCommand(run: (options: GenerateOptions) => Promise<unknown> = runFromCli): Command {
   const command = new Command("generate").description(
     "Search step-by-step plans with SRA-MCTS, then turn each plan into code, writing an " +
       "append-only, resumable run directory (rerun the same command to resume). " +
@@ -97,16 +105,12 @@ export function generateCommand(): Command {
     else throw new Error(`generate --help: no option for ${key}`);
   }
   return command.action(async (flags: OwnFlags, cmd: Command) => {
-    const { runGenerate } = await import("../commands/generate.js");
-    await runGenerate(
-      {
-        out: flags.out,
-        configFile: flags.config,
-        logLevel: flags.logLevel,
-        progress: flags.progress,
-        settings: tableSettings(cmd, entries) as Settings,
-      },
-      { stderr: process.stderr, env: process.env, handleSignals: true },
-    );
+    await run({
+      out: flags.out,
+      configFile: flags.config,
+      logLevel: flags.logLevel,
+      progress: flags.progress,
+      settings: tableSettings(cmd, entries) as Settings,
+    });
   });
 }

@@ -16,7 +16,7 @@
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { describeError, InterruptedError, TooManyFailuresError } from "../errors.js";
-import { createLlmStack, type LlmStack } from "../llm/create-llm-stack.js";
+import { createLlmStack, type LlmStack, type LlmStackOptions } from "../llm/create-llm-stack.js";
 import { checkLlmServers, checkWarnings } from "../llm/open-llm.js";
 import type { PromptSet } from "../roles/prompts.js";
 import { formatBanner, formatReadNotes } from "../run/banner.js";
@@ -84,6 +84,11 @@ export interface GenerateIo {
   handleSignals?: boolean;
   /** Replace the engine (search + code) — for library users with their own roles. */
   engine?: (config: GenerateConfig, prompts: PromptSet) => Engine;
+  /**
+   * How the run's LLM stack is made from its options (default createLlmStack): for library users
+   * with a stack of their own, and for tests that give it a clock and a sleep.
+   */
+  llmStack?: (options: LlmStackOptions) => LlmStack;
 }
 
 export interface GenerateResult {
@@ -313,7 +318,11 @@ async function runThePool(
       );
     }
     if (selection.counts.todo > 0 && !stop.signal.aborted) {
-      outcome.stack = createLlmStack({ ...llmStackOptions(config, run.apiKey), logger, now });
+      outcome.stack = (io.llmStack ?? createLlmStack)({
+        ...llmStackOptions(config, run.apiKey),
+        logger,
+        now,
+      });
       const ctx: WorkerContext = {
         config,
         engine: (io.engine ?? createEngine)(config, run.prompts),

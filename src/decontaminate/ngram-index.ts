@@ -377,7 +377,10 @@ export class NgramIndex {
     return ++this.stamp;
   }
 
-  /** |G(p)| and, for every item sharing a gram with the problem, |G(p) ∩ G(b)|; `tokens` from `tokenize`. */
+  /**
+   * |G(p)| and, for every item sharing a gram with the problem, |G(p) ∩ G(b)|; `tokens` from `tokenize`.
+   * The plain path over a token array: the reference matchText is tested against.
+   */
   match(tokens: readonly string[]): IndexMatch {
     this.reserveTokens(tokens.length);
     const ids = this.ids;
