@@ -310,47 +310,19 @@ export async function exportDataset(options: ExportOptions): Promise<ExportRepor
   switch (options.format) {
     case "llamafactory": {
       const chosen = baseModel!;
-      for (const pair of pairs) {
-        const tokens =
-          estimateTokens(userText(pair)) + estimateTokens(pair.response) + TEMPLATE_OVERHEAD_TOKENS;
-        overLength.maxTokens = Math.max(overLength.maxTokens, tokens);
-        if (tokens > cutoffLen) {
-          overLength.count++;
-          if (overLength.ids.length < OVER_LENGTH_SHOWN) overLength.ids.push(pair.id);
-        }
-      }
-      const datasetFile = path.join(out, `${name}.json`);
-      const records = style === "alpaca" ? pairs.map(toAlpacaRecord) : pairs.map(toShareGptRecord);
-      files.push({ path: datasetFile, content: renderJsonArray(records) });
-      const configFile = path.join(out, `${name}_lora_sft.yaml`);
-      const header = [
-        `LoRA SFT of ${chosen.modelNameOrPath} on "${name}" (${pairs.length} samples, ${style}, ${withPlan ? "plan + code" : "code only"}), written by sra export.`,
-        `Train with: llamafactory-cli train ${configFile}`,
-        "dataset_dir is absolute because LLaMA-Factory resolves a relative one against its working directory.",
-      ];
-      files.push({
-        path: configFile,
-        content: renderLoraYaml(
-          {
-            modelNameOrPath: chosen.modelNameOrPath,
-            template: chosen.template,
-            dataset: name,
-            datasetDir: out,
-            cutoffLen,
-            loraRank: options.loraRank ?? EXPORT_DEFAULTS.loraRank,
-            epochs: options.epochs ?? EXPORT_DEFAULTS.epochs,
-            learningRate: options.learningRate ?? EXPORT_DEFAULTS.learningRate,
-            outputDir: options.outputDir ?? `saves/${slug(chosen.name)}/lora/${name}`,
-            seed,
-          },
-          header,
-        ),
+      const lf = await llamaFactoryOutputs({
+        options,
+        out,
+        name,
+        pairs,
+        style,
+        withPlan,
+        seed,
+        chosen,
+        overLength,
       });
-      const infoFile = path.join(out, "dataset_info.json");
-      const existing = await readExistingDatasetInfo(infoFile);
-      const merged = mergeDatasetInfo(existing, name, datasetInfoEntry(path.basename(datasetFile), style));
-      files.push({ path: infoFile, content: renderDatasetInfo(merged) });
-      report.files = { dataset: datasetFile, config: configFile, datasetInfo: infoFile };
+      files.push(...lf.files);
+      report.files = lf.paths;
       report.style = style;
       report.baseModel = chosen;
       break;
@@ -379,4 +351,64 @@ export async function exportDataset(options: ExportOptions): Promise<ExportRepor
   }
   await writeOutputFiles(files);
   return report;
+}
+
+/**
+ * --format llamafactory: the dataset, its LoRA SFT yaml, and dataset_info.json with this dataset's
+ * entry merged in; over-long samples are counted into `overLength`.
+ */
+async function llamaFactoryOutputs(o: {
+  options: ExportOptions;
+  out: string;
+  name: string;
+  pairs: TrainingPair[];
+  style: LlamaFactoryStyle;
+  withPlan: boolean;
+  seed: number;
+  chosen: BaseModelChoice;
+  overLength: ExportReport["overLength"];
+}): Promise<{ files: OutputFile[]; paths: ExportReport["files"] }> {
+  const { options, out, name, pairs, style, withPlan, seed, chosen, overLength } = o;
+  const cutoffLen = overLength.cutoffLen;
+  const files: OutputFile[] = [];
+  for (const pair of pairs) {
+    const tokens = estimateTokens(userText(pair)) + estimateTokens(pair.response) + TEMPLATE_OVERHEAD_TOKENS;
+    overLength.maxTokens = Math.max(overLength.maxTokens, tokens);
+    if (tokens > cutoffLen) {
+      overLength.count++;
+      if (overLength.ids.length < OVER_LENGTH_SHOWN) overLength.ids.push(pair.id);
+    }
+  }
+  const datasetFile = path.join(out, `${name}.json`);
+  const records = style === "alpaca" ? pairs.map(toAlpacaRecord) : pairs.map(toShareGptRecord);
+  files.push({ path: datasetFile, content: renderJsonArray(records) });
+  const configFile = path.join(out, `${name}_lora_sft.yaml`);
+  const header = [
+    `LoRA SFT of ${chosen.modelNameOrPath} on "${name}" (${pairs.length} samples, ${style}, ${withPlan ? "plan + code" : "code only"}), written by sra export.`,
+    `Train with: llamafactory-cli train ${configFile}`,
+    "dataset_dir is absolute because LLaMA-Factory resolves a relative one against its working directory.",
+  ];
+  files.push({
+    path: configFile,
+    content: renderLoraYaml(
+      {
+        modelNameOrPath: chosen.modelNameOrPath,
+        template: chosen.template,
+        dataset: name,
+        datasetDir: out,
+        cutoffLen,
+        loraRank: options.loraRank ?? EXPORT_DEFAULTS.loraRank,
+        epochs: options.epochs ?? EXPORT_DEFAULTS.epochs,
+        learningRate: options.learningRate ?? EXPORT_DEFAULTS.learningRate,
+        outputDir: options.outputDir ?? `saves/${slug(chosen.name)}/lora/${name}`,
+        seed,
+      },
+      header,
+    ),
+  });
+  const infoFile = path.join(out, "dataset_info.json");
+  const existing = await readExistingDatasetInfo(infoFile);
+  const merged = mergeDatasetInfo(existing, name, datasetInfoEntry(path.basename(datasetFile), style));
+  files.push({ path: infoFile, content: renderDatasetInfo(merged) });
+  return { files, paths: { dataset: datasetFile, config: configFile, datasetInfo: infoFile } };
 }
