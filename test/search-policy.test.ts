@@ -77,50 +77,45 @@ function ctx<P>(policy: P, params: Partial<SearchParams>) {
 const values = (nodes: SearchNode[]) => nodes.map((n) => [n.step, n.visits, Number(n.value.toFixed(6))]);
 
 describe("runMcts on a scripted policy (no Llm)", () => {
-  it("builds the hand-worked tree of paper eq. 1, 4 and 6 (unit rewards, branches 2)", async () => {
+  it("builds the hand-worked tree of paper eq. 1, 4 and 6 (raw 0-10 rewards, the default; branches 2)", async () => {
     const policy = scriptedPolicy(PROPOSALS, { [A]: 8, [B]: 6, [C]: 7, [D]: 9 }, [A, D]);
-    const out = await runMcts(PROBLEM, ctx(policy, { rewardScale: "unit", branches: 2, iterations: 10 }));
-    // Iteration 1 expands the root: A 0.8, B 0.6; root r = (0.8 + 0.6) / 2 = 0.7.
-    // Iteration 2: A (0.8 > 0.6 at N = 1) gets C 0.7, D 0.9; r_A = 0.8, root r = 0.7*0.7 + 0.3*(2.2/3) = 0.71.
-    // Iteration 3: A (1.216277 > 1.188705), then D (1.488705 > 1.288705); reflecting on [A, D] says <end>.
+    const out = await runMcts(PROBLEM, ctx(policy, { branches: 2, iterations: 10 }));
+    // Iteration 1 expands the root: A 8, B 6 (one visit each); the root's first value is (8 + 6) / 2 = 7.
+    // Iteration 2: at N = 1 UCB1 is r: A (8 > 6), a leaf; it gets C 7 and D 9.
+    //   Backpropagation: A visits 2, r_A = 0.7 * 8 + 0.3 * (7 + 9) / 2 = 8;
+    //   root visits 2, r = 0.7 * 7 + 0.3 * (2 * 8 + 1 * 6) / 3 = 4.9 + 2.2 = 7.1.
+    // Iteration 3: A 8 + 0.5 * sqrt(2 ln 2 / 2) = 8.416 beats B 6 + 0.5 * sqrt(2 ln 2) = 6.589; under A,
+    //   D 9.589 beats C 7.589; the reflection on [A, D] says <end>.
     expect(out.selections).toEqual([0, 1, 4]);
     expect(values(out.nodes)).toEqual([
-      ["", 2, 0.71],
-      [A, 2, 0.8],
-      [B, 1, 0.6],
-      [C, 1, 0.7],
-      [D, 1, 0.9],
+      ["", 2, 7.1],
+      [A, 2, 8],
+      [B, 1, 6],
+      [C, 1, 7],
+      [D, 1, 9],
     ]);
     expect(out).toMatchObject({ strategy: "mcts", steps: [A, D], stopReason: "end", reachedEnd: true });
     expect(out.scores).toEqual([8, 9]);
     expect(out.counters).toEqual({ [COUNTER_KEYS.reflectEnd]: 1, "score.labelled": 4 });
-    expect(policy.calls.map((c) => c.role)).toEqual([
-      "reflect",
-      "propose",
-      "evaluate",
-      "propose",
-      "evaluate",
-      "reflect",
-      "propose",
-      "evaluate",
-      "propose",
-      "evaluate",
-      "reflect",
-    ]);
+    expect(policy.calls.map((c) => c.role).join(" ")).toBe(
+      "reflect propose evaluate propose evaluate reflect propose evaluate propose evaluate reflect",
+    );
   });
 
-  it("keeps raw 0-10 rewards by default and the same seed gives the same calls", async () => {
-    const run = async () => {
+  it("with unit rewards the same tree has every value divided by 10; the same seed gives the same calls", async () => {
+    const run = async (params: Partial<SearchParams>) => {
       const policy = scriptedPolicy(PROPOSALS, { [A]: 8, [B]: 6, [C]: 7, [D]: 9 }, [A, D]);
-      const out = await runMcts(PROBLEM, ctx(policy, { branches: 2, iterations: 10 }));
+      const out = await runMcts(PROBLEM, ctx(policy, { branches: 2, iterations: 10, ...params }));
       return { out, seeds: policy.calls.map((c) => c.seed) };
     };
-    const first = await run();
-    expect(values(first.out.nodes).slice(1, 3)).toEqual([
-      [A, 2, 8],
-      [B, 1, 6],
-    ]);
-    expect((await run()).seeds).toEqual(first.seeds);
+    const raw = await run({});
+    const unit = await run({ rewardScale: "unit" });
+    expect(unit.out.selections).toEqual(raw.out.selections);
+    expect(unit.out.nodes.map((n) => Number((n.value * 10).toFixed(6)))).toEqual(
+      raw.out.nodes.map((n) => Number(n.value.toFixed(6))),
+    );
+    expect(unit.seeds).toEqual(raw.seeds);
+    expect((await run({})).seeds).toEqual(raw.seeds);
   });
 
   it("an expansion is a value: expandLeaf leaves the tree alone, addChildren applies it", async () => {

@@ -8,19 +8,10 @@
 import type { SearchNode } from "../types.js";
 import { COUNTER_KEYS } from "./counters.js";
 import type { CotPolicy, DraftResult } from "./policy.js";
-import {
-  beginStrategy,
-  requestSeed,
-  type SearchProblem,
-  type StrategyContext,
-  type StrategyOutcome,
-} from "./strategy.js";
+import { beginStrategy, requestSeed, type StrategyRunner } from "./strategy.js";
 import { addChild, createRoot } from "./tree.js";
 
-export async function runCot(
-  problem: SearchProblem,
-  ctx: StrategyContext<CotPolicy>,
-): Promise<StrategyOutcome> {
+export const runCot: StrategyRunner<CotPolicy> = async (problem, ctx) => {
   const begun = beginStrategy(ctx);
   const { params, counters, count } = begun;
 
@@ -50,7 +41,7 @@ export async function runCot(
   }
   if (nodes.length > 1 && reachedEnd) parent.terminal = true;
 
-  return {
+  return begun.finish({
     strategy: "cot",
     nodes,
     bestPath: nodes.map((n) => n.id),
@@ -60,8 +51,6 @@ export async function runCot(
     selections: [],
     reachedEnd,
     scores: steps.map(() => null),
-    counters: counters.toRecord(),
-    seconds: begun.seconds(),
     emptyMessage: `${problem.id}: the CoT reply had no plan steps after ${generations} generation${generations === 1 ? "" : "s"}`,
-  };
-}
+  });
+};

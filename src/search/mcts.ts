@@ -27,19 +27,10 @@ import { COUNTER_KEYS } from "./counters.js";
 import { addChildren, expandLeaf } from "./expand.js";
 import type { MctsPolicy, ReflectResult } from "./policy.js";
 import { selectPath } from "./select.js";
-import {
-  beginStrategy,
-  requestSeed,
-  type SearchProblem,
-  type StrategyContext,
-  type StrategyOutcome,
-} from "./strategy.js";
+import { beginStrategy, requestSeed, type StrategyRunner } from "./strategy.js";
 import { createRoot, stepsOf } from "./tree.js";
 
-export async function runMcts(
-  problem: SearchProblem,
-  ctx: StrategyContext<MctsPolicy>,
-): Promise<StrategyOutcome> {
+export const runMcts: StrategyRunner<MctsPolicy> = async (problem, ctx) => {
   const begun = beginStrategy(ctx);
   const { params, counters, count } = begun;
   const seed = (label: string) => requestSeed(ctx.rng, label);
@@ -108,7 +99,7 @@ export async function runMcts(
   }
 
   const best = bestPath(nodes);
-  return {
+  return begun.finish({
     strategy: "mcts",
     nodes,
     bestPath: best,
@@ -118,11 +109,9 @@ export async function runMcts(
     selections,
     reachedEnd: stopReason === "end",
     scores: best.slice(1).map((id) => (nodes[id] as SearchNode).score.value),
-    counters: counters.toRecord(),
-    seconds: begun.seconds(),
     emptyMessage: `${problem.id}: the search produced no plan step (${stopReason} after ${iterations} iteration${iterations === 1 ? "" : "s"})`,
-  };
-}
+  });
+};
 
 /**
  * Record a reflection on the leaf it was made for. `<end>` below the root makes the leaf terminal and

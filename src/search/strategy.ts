@@ -75,9 +75,13 @@ export function beginStrategy(ctx: StrategyContext<unknown>) {
   const count = (events: readonly string[]): void => {
     for (const key of events) counters.add(key);
   };
-  /** The time since the start, in seconds, for StrategyOutcome.seconds. */
-  const seconds = (): number => Math.max(0, (ctx.now() - started) / 1000);
-  return { params, started, counters, count, seconds };
+  /** The outcome, with the counters and the seconds since the start. */
+  const finish = (o: Omit<StrategyOutcome, "counters" | "seconds">): StrategyOutcome => ({
+    ...o,
+    counters: counters.toRecord(),
+    seconds: Math.max(0, (ctx.now() - started) / 1000),
+  });
+  return { params, started, counters, count, finish };
 }
 
 /**
