@@ -1,14 +1,6 @@
-/**
- * The configuration of a generate run: the schema of the resolved config (what config.json holds)
- * and of a settings layer (`--config file.json`, the flags), both made from the option table of
- * src/run/generate-settings.ts; the layering
- *   table defaults < $OPENAI_BASE_URL < preset sampling < --config < flags
- * and the comparison that decides whether a rerun may resume an existing run directory.
- */
-import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { z } from "zod";
-import { ConfigError, cannotReadError, UsageError } from "../errors.js";
+import { type ConfigError, UsageError } from "../errors.js";
 import type { ModelPreset } from "../llm/presets.js";
 import {
   flagsByPath,
@@ -18,8 +10,12 @@ import {
   tableSchema,
   valueAt,
 } from "../util/option-table.js";
-import { parseJson } from "../util/parse-json.js";
-import { formatZodIssues } from "../util/zod-issues.js";
+import {
+  describeIssues as describeLayerIssues,
+  layersIssuesError,
+  mergeLayers,
+  readSettingsFile as readLayerFile,
+} from "../util/settings-layers.js";
 import { GENERATE_SETTINGS } from "./generate-settings.js";
 
 export const CONFIG_VERSION = 1;
@@ -125,52 +121,20 @@ export const FLAG_FOR_PATH: Readonly<Record<string, string>> = {
   "model.servedModel": "--served-model",
 };
 
+export { mergeLayers };
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Merge layers left to right: objects recursively, anything else replaced; undefined never overrides. */
-export function mergeLayers(...layers: unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const layer of layers) {
-    if (!isPlainObject(layer)) continue;
-    for (const [key, value] of Object.entries(layer)) {
-      if (value === undefined) continue;
-      const prev = out[key];
-      out[key] = isPlainObject(value) && isPlainObject(prev) ? mergeLayers(prev, value) : value;
-    }
-  }
-  return out;
-}
-
-/** `path: message` lines, with the flag that sets the path where there is one. */
+/** `path (--flag): message` lines of a config's issues. */
 export function describeIssues(error: z.ZodError, flagFor: Record<string, string> = FLAG_FOR_PATH): string[] {
-  return error.issues.map((issue) => {
-    const where = issue.path.map(String).join(".");
-    const flag = flagForPath(where, flagFor);
-    const line = formatZodIssues(new z.ZodError([issue]))[0] ?? `${where}: ${issue.message}`;
-    return flag ? line.replace(/^([^:]*):/, `$1 (${flag}):`) : line;
-  });
+  return describeLayerIssues(error, flagFor);
 }
 
 /** Read and validate a settings file (--config). */
-export async function readSettingsFile(file: string): Promise<Settings> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    throw cannotReadError(e, "config file", { file });
-  }
-  const json = parseJson(text);
-  if (!json.ok) {
-    // Name the line, as for problem files (JSON.parse only says "at position N").
-    const pos = /position (\d+)/.exec(json.error);
-    const line = pos ? text.slice(0, Number(pos[1])).split("\n").length : undefined;
-    throw new ConfigError([`invalid JSON: ${json.error}`], line === undefined ? file : `${file}:${line}`);
-  }
-  const parsed = settingsSchema.safeParse(json.value);
-  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, {}), file);
-  return parsed.data;
+export function readSettingsFile(file: string): Promise<Settings> {
+  return readLayerFile(file, settingsSchema);
 }
 
 export interface ResolveInput {
@@ -251,23 +215,9 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
   return config;
 }
 
-/**
- * The error for an invalid merged config. When every issue is about a value typed as a flag, one
- * UsageError line per flag (`--c -1: too small: expected number to be >=0`); otherwise a ConfigError
- * with `path (--flag): message` lines (the value may come from --config).
- */
+/** The error for an invalid merged config: a UsageError naming the flags, or a ConfigError. */
 export function configIssuesError(error: z.ZodError, flags: Settings): ConfigError | UsageError {
-  const fromFlags = error.issues.map((issue) => {
-    const where = issue.path.map(String).join(".");
-    const flag = flagForPath(where, FLAG_FOR_PATH);
-    const value = valueAt(flags, where);
-    if (!flag || value === undefined) return undefined;
-    const message = issue.message.charAt(0).toLowerCase() + issue.message.slice(1);
-    const shown = typeof value === "object" ? JSON.stringify(value) : String(value);
-    return `${flag} ${shown}: ${message}`;
-  });
-  if (fromFlags.every((l) => l !== undefined)) return new UsageError([...new Set(fromFlags)].join("; "));
-  return new ConfigError(describeIssues(error));
+  return layersIssuesError(error, flags, FLAG_FOR_PATH);
 }
 
 /** Drop the bookkeeping fields a previous config.json carries and flatten `model`/`prompts`. */
@@ -287,11 +237,6 @@ function stripBookkeeping(s: Settings): Record<string, unknown> {
   const out: Record<string, unknown> = { ...rest };
   if (prompts?.dir !== undefined && rest.promptsDir === undefined) out.promptsDir = prompts.dir;
   return out;
-}
-
-/** The flag for a config path; array elements (`server.baseUrls.0`) belong to their array's flag. */
-function flagForPath(where: string, flagFor: Record<string, string>): string | undefined {
-  return flagFor[where] ?? flagFor[where.replace(/(\.\d+)+$/, "")];
 }
 
 /** Leaf paths of a value under a prefix (objects expanded, arrays and scalars are leaves). */
