@@ -135,21 +135,29 @@ async function download(
   let timer: NodeJS.Timeout | undefined;
   const arm = (): void => {
     clearTimeout(timer);
-    timer = setTimeout(() => stall.abort(new Error(`no data for ${Math.round(stallMs / 1000)} s`)), stallMs);
+    const wait = stallMs >= 1000 ? `${Math.round(stallMs / 1000)} s` : `${stallMs} ms`;
+    timer = setTimeout(() => stall.abort(new Error(`no data for ${wait}`)), stallMs);
   };
   const signal = options.signal ? AbortSignal.any([options.signal, stall.signal]) : stall.signal;
   arm();
+  // The resolver does not pass the signal to its first request (the repo's manifest), so a stall
+  // there is raced rather than cancelled; the hung request dies with the process.
+  const stopped = new Promise<never>((_, reject) => {
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+  const resolving = engine.resolveModelFile(uri, {
+    directory: options.modelsDir,
+    cli: false,
+    signal,
+    ...(options.huggingFaceEndpoint ? { endpoints: { huggingFace: options.huggingFaceEndpoint } } : {}),
+    onProgress: ({ totalSize, downloadedSize }) => {
+      arm();
+      options.onProgress?.({ uri, downloadedBytes: downloadedSize, totalBytes: totalSize });
+    },
+  });
+  resolving.catch(() => undefined); // settled late after a stall: nobody listens any more
   try {
-    return await engine.resolveModelFile(uri, {
-      directory: options.modelsDir,
-      cli: false,
-      signal,
-      ...(options.huggingFaceEndpoint ? { endpoints: { huggingFace: options.huggingFaceEndpoint } } : {}),
-      onProgress: ({ totalSize, downloadedSize }) => {
-        arm();
-        options.onProgress?.({ uri, downloadedBytes: downloadedSize, totalBytes: totalSize });
-      },
-    });
+    return await Promise.race([resolving, stopped]);
   } catch (e) {
     if (options.signal?.aborted) throw options.signal.reason;
     const reason = stall.signal.aborted ? describeError(stall.signal.reason) : describeError(e);

@@ -66,13 +66,18 @@ class Translator {
 
   private sequence(): string {
     const items: string[] = [];
+    let literalRun = false; // the last item is a string literal that more characters may join
     for (let ch = this.peek(); ch !== undefined && ch !== "|" && ch !== ")"; ch = this.peek()) {
       if (ch === "$" && this.pos === this.src.length - 1) {
         this.pos++;
         break;
       }
       const atom = this.atom();
-      items.push(atom + this.quantifier());
+      const q = this.quantifier();
+      const literal = atom.startsWith('"') && q === "";
+      if (literal && literalRun) items.push(`${(items.pop() as string).slice(0, -1)}${atom.slice(1)}`);
+      else items.push(atom + q);
+      literalRun = literal;
     }
     return items.join(" ");
   }
