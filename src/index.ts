@@ -22,8 +22,28 @@ export * from "./errors.js";
 export { exportDataset } from "./export/export-dataset.js";
 export type { LlmStackOptions, LlmStackStats } from "./llm/create-llm-stack.js";
 export { createLlmStack } from "./llm/create-llm-stack.js";
+export { formatEngineBanner } from "./llm/llama-cpp/banner.js";
+export { DEFAULT_CONTEXT_SIZE, DEFAULT_PARALLEL, defaultThreads } from "./llm/llama-cpp/defaults.js";
+export type {
+  LlamaCppDescription,
+  LlamaCppEngine,
+  LlamaCppLlmOptions,
+  LlamaCppStats,
+  RequestEvent,
+} from "./llm/llama-cpp/llama-cpp-llm.js";
+export { createLlamaCppLlm } from "./llm/llama-cpp/llama-cpp-llm.js";
+export { engineInstallCommand, importEngine } from "./llm/llama-cpp/load-engine.js";
+export type { DownloadProgress, ModelFile, PresetModelFile } from "./llm/llama-cpp/model-file.js";
+export {
+  defaultModelsDir,
+  findCachedModel,
+  formatDownloadProgress,
+  ggufUri,
+  presetModelFiles,
+  resolveGguf,
+} from "./llm/llama-cpp/model-file.js";
 export { createOpenAiLlm } from "./llm/openai-llm.js";
-export type { ModelPreset } from "./llm/presets.js";
+export type { GgufSource, ModelPreset } from "./llm/presets.js";
 export { loadPresets, resolveModel } from "./llm/presets.js";
 export type { RetryPolicy } from "./llm/retry.js";
 export { DEFAULT_RETRY_POLICY, withRetry } from "./llm/retry.js";

@@ -11,7 +11,12 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineMissingError, InputError, ModelDownloadError, UsageError } from "../src/errors.js";
 import { importEngine, type NodeLlamaCppModule } from "../src/llm/llama-cpp/load-engine.js";
-import { type DownloadProgress, findCachedModel, resolveGguf } from "../src/llm/llama-cpp/model-file.js";
+import {
+  type DownloadProgress,
+  findCachedModel,
+  presetModelFiles,
+  resolveGguf,
+} from "../src/llm/llama-cpp/model-file.js";
 import { startStaticServer } from "./support/static-server.js";
 import { tinyGguf } from "./support/tiny-gguf.js";
 
@@ -100,6 +105,23 @@ describe("a preset's GGUF source", () => {
       expect(last?.downloadedBytes).toBe(got.bytes);
       expect(last?.totalBytes).toBe(got.bytes);
       expect(await findCachedModel(engine, SOURCE, modelsDir)).toBe(got.path);
+      const presets = [
+        MODEL,
+        { name: "other", gguf: { repo: "a/B-GGUF", quant: "Q8_0" } },
+        { name: "no-source" },
+      ];
+      expect(await presetModelFiles(presets, { modelsDir, engine })).toEqual([
+        {
+          preset: "tiny",
+          uri: "hf:sra-test/Tiny-Model-GGUF:Q4_K_M",
+          cached: true,
+          path: got.path,
+          bytes: got.bytes,
+        },
+        { preset: "other", uri: "hf:a/B-GGUF:Q8_0", cached: false },
+        { preset: "no-source", uri: undefined, cached: undefined },
+      ]);
+      expect((await presetModelFiles(presets, { modelsDir, engine: undefined }))[0]?.cached).toBeUndefined();
 
       const asked = hf.requests.length;
       const again = await resolveGguf(engine, { model: MODEL, modelsDir, huggingFaceEndpoint: hf.url });

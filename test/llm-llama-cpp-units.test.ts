@@ -4,6 +4,7 @@
  */
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { formatBytes, formatEngineBanner } from "../src/llm/llama-cpp/banner.js";
 import { DEFAULT_CONTEXT_SIZE, defaultThreads } from "../src/llm/llama-cpp/defaults.js";
 import { defaultModelsDir, formatDownloadProgress, ggufUri } from "../src/llm/llama-cpp/model-file.js";
 import { RegexToGbnfError, regexToGbnf } from "../src/llm/llama-cpp/regex-to-gbnf.js";
@@ -149,5 +150,37 @@ describe("model sources", () => {
     expect(presets.find((p) => p.name === "qwen2.5-0.5b")?.gguf?.repo).toBe(
       "Qwen/Qwen2.5-0.5B-Instruct-GGUF",
     );
+  });
+});
+
+describe("the start-up banner", () => {
+  const d = {
+    engine: "llama-cpp" as const,
+    modelPath: "/m/qwen2.5-0.5b-instruct-q4_k_m.gguf",
+    modelBytes: 397_808_192,
+    modelName: "qwen2.5-0.5b-instruct",
+    chatWrapper: "ChatML",
+    gpu: false as const,
+    threads: 1,
+    parallel: 4,
+    contextSize: 4096,
+    trainContextSize: 32768,
+  };
+
+  it("names the model file, its size and origin, and how the engine runs", () => {
+    expect(formatEngineBanner(d, "cache")).toBe(
+      "model /m/qwen2.5-0.5b-instruct-q4_k_m.gguf (398 MB, cached) in process: llama.cpp on the CPU, 1 thread, 4 sequences x 4096 tokens, chat template ChatML",
+    );
+    expect(formatEngineBanner({ ...d, gpu: "cuda", threads: 8, parallel: 1 }, "local")).toContain(
+      "(398 MB, --gguf) in process: llama.cpp on the GPU (cuda), 8 threads, 1 sequence x 4096 tokens",
+    );
+  });
+
+  it.each([
+    [25_452_128, "25.5 MB"],
+    [397_808_192, "398 MB"],
+    [1_120_000_000, "1.1 GB"],
+  ])("formatBytes(%i) = %s", (bytes, text) => {
+    expect(formatBytes(bytes)).toBe(text);
   });
 });

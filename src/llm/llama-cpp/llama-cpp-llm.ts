@@ -249,58 +249,161 @@ interface EngineParts {
 }
 
 function buildEngine(parts: EngineParts): LlamaCppEngine {
-  const { options, llama, model, slots, description } = parts;
-  const pool = new SlotPool(slots);
-  const grammars = new Map<string, Promise<LlamaGrammar>>();
-  const closing = new AbortController();
-  const totals = { requests: 0, failures: 0, promptTokens: 0, reused: 0, completion: 0, grammar: 0 };
-  const contextSize = description.contextSize;
-  const wrapper = (slots[0] as Slot).chat.chatWrapper;
-  const now = (): number => performance.now();
+  const engine = new Engine(parts);
+  return {
+    llm: { complete: (request, signal) => engine.complete(request, signal) },
+    describe: () => ({ ...parts.description }),
+    stats: () => engine.stats(),
+    close: () => engine.close(),
+  };
+}
 
-  const grammarFor = (regex: string): Promise<LlamaGrammar> => {
-    let g = grammars.get(regex);
+/** What one request carries from its preparation to its generation. */
+interface Job {
+  history: ChatHistoryItem[];
+  prompt: Token[];
+  grammar: LlamaGrammar | undefined;
+  signal: AbortSignal;
+}
+
+const now = (): number => performance.now();
+
+function newEvent(request: CompletionRequest): RequestEvent {
+  return {
+    purpose: request.purpose,
+    sequence: -1,
+    queuedAt: now(),
+    startedAt: Number.NaN,
+    firstTokenAt: undefined,
+    endedAt: Number.NaN,
+    promptTokens: 0,
+    reusedPromptTokens: 0,
+    completionTokens: 0,
+    finishReason: null,
+    grammar: request.guidedRegex !== undefined,
+  };
+}
+
+/** The loaded engine: the queue of sequences, the grammars, the totals, and close(). */
+class Engine {
+  private readonly pool: SlotPool<Slot>;
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  private readonly closing = new AbortController();
+  private readonly totals = {
+    requests: 0,
+    failures: 0,
+    promptTokens: 0,
+    reused: 0,
+    completion: 0,
+    grammar: 0,
+  };
+  private readonly contextSize: number;
+
+  constructor(private readonly parts: EngineParts) {
+    this.pool = new SlotPool(parts.slots);
+    this.contextSize = parts.description.contextSize;
+  }
+
+  async complete(request: CompletionRequest, signal?: AbortSignal): Promise<CompletionResult> {
+    signal?.throwIfAborted();
+    if (this.closing.signal.aborted) throw this.failure(new Error("closed"), request, false);
+    this.totals.requests++;
+    const event = newEvent(request);
+    // One signal stops this request: the caller's, the deadline's or close()'s. The run's signal is
+    // shared by every request, so it is listened to through onAbort (one listener per signal).
+    const stop = new AbortController();
+    const unhook = [this.closing.signal, ...(signal ? [signal] : [])].map((s) =>
+      onAbort(s, () => stop.abort(s.reason)),
+    );
+    let timedOut = false;
+    const timeoutMs = this.parts.options.timeoutMs;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            stop.abort(new Error("timed out"));
+          }, timeoutMs);
+    let slot: Slot | undefined;
+    try {
+      const job = await this.prepare(request, stop.signal, event);
+      slot = await this.pool.acquire(stop.signal, (s) =>
+        sharedPrefix(s.chat.sequence.contextTokens, job.prompt),
+      );
+      event.sequence = slot.index;
+      event.startedAt = now();
+      const result = await this.generate(slot, request, job, event);
+      this.count(result, event, job.grammar !== undefined);
+      return result;
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason;
+      this.totals.failures++;
+      const error = this.failure(e, request, timedOut);
+      event.error = describeError(error);
+      throw error;
+    } finally {
+      for (const f of unhook) f();
+      clearTimeout(timer);
+      if (slot) this.pool.release(slot);
+      this.finish(event);
+    }
+  }
+
+  /** The chat history, its prompt tokens (refused if they do not fit) and the grammar, if any. */
+  private async prepare(request: CompletionRequest, signal: AbortSignal, event: RequestEvent): Promise<Job> {
+    const messages = this.parts.options.systemRole ? request.messages : foldSystemIntoUser(request.messages);
+    const history = toChatHistory(messages);
+    const wrapper = (this.parts.slots[0] as Slot).chat.chatWrapper;
+    const prompt = wrapper
+      .generateContextState({ chatHistory: history })
+      .contextText.tokenize(this.parts.model.tokenizer);
+    event.promptTokens = prompt.length;
+    if (prompt.length >= this.contextSize) {
+      throw requestError(
+        `llama.cpp: the ${request.purpose} prompt is ${prompt.length} tokens, longer than the context of ${this.contextSize} tokens`,
+        undefined,
+        "raise the context size (each of the --parallel sequences gets this many tokens), or shorten the prompt",
+      );
+    }
+    const grammar =
+      request.guidedRegex === undefined ? undefined : await this.grammarFor(request.guidedRegex);
+    return { history, prompt, grammar, signal };
+  }
+
+  private grammarFor(regex: string): Promise<LlamaGrammar> {
+    let g = this.grammars.get(regex);
     if (!g) {
       g = Promise.resolve()
-        .then(() => llama.createGrammar({ grammar: regexToGbnf(regex) }))
+        .then(() => this.parts.llama.createGrammar({ grammar: regexToGbnf(regex) }))
         .catch((e: unknown) => {
-          grammars.delete(regex);
+          this.grammars.delete(regex);
           const what =
             e instanceof RegexToGbnfError
               ? e.message
               : `guided regex ${JSON.stringify(regex)}: ${describeError(e)}`;
           throw requestError(`${what} (cannot constrain the reply to it)`, e);
         });
-      grammars.set(regex, g);
+      this.grammars.set(regex, g);
     }
     return g;
-  };
+  }
 
-  const promptTokensOf = (history: ChatHistoryItem[]): Token[] =>
-    wrapper.generateContextState({ chatHistory: history }).contextText.tokenize(model.tokenizer);
-
-  async function generate(
+  private async generate(
     slot: Slot,
     request: CompletionRequest,
-    job: {
-      history: ChatHistoryItem[];
-      prompt: Token[];
-      grammar: LlamaGrammar | undefined;
-      signal: AbortSignal;
-    },
+    job: Job,
     event: RequestEvent,
   ): Promise<CompletionResult> {
     const sequence = slot.chat.sequence;
     event.reusedPromptTokens = sharedPrefix(sequence.contextTokens, job.prompt);
-    const before = sequence.tokenMeter.getState();
+    const before = sequence.tokenMeter.getState().usedOutputTokens;
     // Room for the reply: the rest of the context, less one token (llama.cpp needs the slot).
-    const room = contextSize - job.prompt.length - 1;
-    const maxTokens = Math.max(1, Math.min(request.maxTokens ?? room, room));
+    const room = this.contextSize - job.prompt.length - 1;
     const reply = await slot.chat.generateResponse(job.history, {
-      maxTokens,
+      maxTokens: Math.max(1, Math.min(request.maxTokens ?? room, room)),
       temperature: request.temperature ?? 1,
       topP: request.topP ?? 1,
-      topK: options.topK ?? DEFAULT_TOP_K,
+      topK: this.parts.options.topK ?? DEFAULT_TOP_K,
       ...(request.seed !== undefined ? { seed: request.seed } : {}),
       ...(request.stop && request.stop.length > 0 ? { customStopTriggers: request.stop } : {}),
       ...(job.grammar ? { grammar: job.grammar } : {}),
@@ -316,142 +419,77 @@ function buildEngine(parts: EngineParts): LlamaCppEngine {
         event.firstTokenAt ??= now();
       },
     });
-    const completionTokens = sequence.tokenMeter.getState().usedOutputTokens - before.usedOutputTokens;
     return {
       text: reply.response,
       finishReason: FINISH[reply.metadata.stopReason] ?? "stop",
       promptTokens: job.prompt.length,
-      completionTokens,
+      completionTokens: sequence.tokenMeter.getState().usedOutputTokens - before,
     };
   }
 
-  function failure(e: unknown, request: CompletionRequest, timedOut: boolean): unknown {
+  private count(result: CompletionResult, event: RequestEvent, grammar: boolean): void {
+    this.totals.promptTokens += result.promptTokens;
+    this.totals.reused += event.reusedPromptTokens;
+    this.totals.completion += result.completionTokens;
+    if (grammar) this.totals.grammar++;
+    event.completionTokens = result.completionTokens;
+    event.finishReason = result.finishReason;
+  }
+
+  private finish(event: RequestEvent): void {
+    event.endedAt = now();
+    if (Number.isNaN(event.startedAt)) event.startedAt = event.endedAt;
+    this.parts.options.logger?.debug(
+      { engine: "llama-cpp", ...event },
+      event.error ? "llm call failed" : "llm call",
+    );
+    this.parts.options.onRequest?.(event);
+  }
+
+  /** Any failure of a request as an LlmError that says what it was. */
+  private failure(e: unknown, request: CompletionRequest, timedOut: boolean): LlmError {
     if (e instanceof LlmError) return e;
     if (timedOut) {
-      return new LlmError(`llama.cpp: no complete reply within ${options.timeoutMs} ms (timed out)`, {
-        fault: "timeout",
-        isRetryable: true,
-        cause: e,
-        hint: "the engine is slower than the deadline: lower --parallel, use a smaller model, or allow a longer --timeout",
-      });
+      return new LlmError(
+        `llama.cpp: no complete reply within ${this.parts.options.timeoutMs} ms (timed out)`,
+        {
+          fault: "timeout",
+          isRetryable: true,
+          cause: e,
+          hint: "the engine is slower than the deadline: lower --parallel, use a smaller model, or allow a longer --timeout",
+        },
+      );
     }
     if (e instanceof ContextFullError || (e instanceof Error && e.cause instanceof ContextFullError)) {
       return requestError(
-        `llama.cpp: the ${request.purpose} reply filled the context of ${contextSize} tokens`,
+        `llama.cpp: the ${request.purpose} reply filled the context of ${this.contextSize} tokens`,
         e,
       );
     }
-    if (closing.signal.aborted) {
-      return new LlmError("llama.cpp: the engine was closed during the request", {
-        fault: "engine",
-        isRetryable: false,
-        cause: e,
-      });
-    }
-    return new LlmError(`llama.cpp failed to decode: ${describeError(e)}`, {
-      fault: "engine",
-      isRetryable: false,
-      cause: e,
-    });
+    const closed = this.closing.signal.aborted;
+    return new LlmError(
+      closed ? "llama.cpp: the engine was closed" : `llama.cpp failed to decode: ${describeError(e)}`,
+      { fault: "engine", isRetryable: false, cause: e },
+    );
   }
 
-  const llm: Llm = {
-    async complete(request: CompletionRequest, signal?: AbortSignal): Promise<CompletionResult> {
-      signal?.throwIfAborted();
-      if (closing.signal.aborted) throw failure(new Error("closed"), request, false);
-      totals.requests++;
-      const event: RequestEvent = {
-        purpose: request.purpose,
-        sequence: -1,
-        queuedAt: now(),
-        startedAt: Number.NaN,
-        firstTokenAt: undefined,
-        endedAt: Number.NaN,
-        promptTokens: 0,
-        reusedPromptTokens: 0,
-        completionTokens: 0,
-        finishReason: null,
-        grammar: request.guidedRegex !== undefined,
-      };
-      // One signal stops this request: the caller's, the deadline's or close()'s. The run's signal is
-      // shared by every request, so it is listened to through onAbort (one listener per signal).
-      const stop = new AbortController();
-      const unhook = [closing.signal, ...(signal ? [signal] : [])].map((s) =>
-        onAbort(s, () => stop.abort(s.reason)),
-      );
-      let timedOut = false;
-      const timer =
-        options.timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              timedOut = true;
-              stop.abort(new Error("timed out"));
-            }, options.timeoutMs);
-      const stopSignal = stop.signal;
-      let slot: Slot | undefined;
-      try {
-        const messages = options.systemRole ? request.messages : foldSystemIntoUser(request.messages);
-        const history = toChatHistory(messages);
-        const prompt = promptTokensOf(history);
-        event.promptTokens = prompt.length;
-        if (prompt.length >= contextSize) {
-          throw requestError(
-            `llama.cpp: the ${request.purpose} prompt is ${prompt.length} tokens, longer than the context of ${contextSize} tokens`,
-            undefined,
-            "raise the context size (each of the --parallel sequences gets this many tokens), or shorten the prompt",
-          );
-        }
-        const grammar = request.guidedRegex === undefined ? undefined : await grammarFor(request.guidedRegex);
-        slot = await pool.acquire(stopSignal, (s) => sharedPrefix(s.chat.sequence.contextTokens, prompt));
-        event.sequence = slot.index;
-        event.startedAt = now();
-        const result = await generate(slot, request, { history, prompt, grammar, signal: stopSignal }, event);
-        totals.promptTokens += result.promptTokens;
-        totals.reused += event.reusedPromptTokens;
-        totals.completion += result.completionTokens;
-        if (grammar) totals.grammar++;
-        event.completionTokens = result.completionTokens;
-        event.finishReason = result.finishReason;
-        return result;
-      } catch (e) {
-        if (signal?.aborted) throw signal.reason;
-        totals.failures++;
-        const error = failure(e, request, timedOut);
-        event.error = describeError(error);
-        throw error;
-      } finally {
-        for (const f of unhook) f();
-        clearTimeout(timer);
-        if (slot) pool.release(slot);
-        event.endedAt = now();
-        if (Number.isNaN(event.startedAt)) event.startedAt = event.endedAt;
-        options.logger?.debug(
-          { engine: "llama-cpp", ...event },
-          event.error ? "llm call failed" : "llm call",
-        );
-        options.onRequest?.(event);
-      }
-    },
-  };
+  stats(): LlamaCppStats {
+    return {
+      requests: this.totals.requests,
+      failures: this.totals.failures,
+      active: this.pool.busy,
+      maxActive: this.pool.maxBusy,
+      queued: this.pool.queued,
+      promptTokens: this.totals.promptTokens,
+      reusedPromptTokens: this.totals.reused,
+      completionTokens: this.totals.completion,
+      grammarConstrained: this.totals.grammar,
+    };
+  }
 
-  return {
-    llm,
-    describe: () => ({ ...description }),
-    stats: () => ({
-      requests: totals.requests,
-      failures: totals.failures,
-      active: pool.busy,
-      maxActive: pool.maxBusy,
-      queued: pool.queued,
-      promptTokens: totals.promptTokens,
-      reusedPromptTokens: totals.reused,
-      completionTokens: totals.completion,
-      grammarConstrained: totals.grammar,
-    }),
-    async close() {
-      if (closing.signal.aborted) return;
-      closing.abort(new Error("the engine is closing"));
-      await llama.dispose();
-    },
-  };
+  async close(): Promise<void> {
+    if (this.closing.signal.aborted) return;
+    this.closing.abort(new Error("the engine is closing"));
+    await this.parts.llama.dispose();
+  }
 }

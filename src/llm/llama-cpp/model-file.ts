@@ -182,3 +182,32 @@ export function formatDownloadProgress(p: DownloadProgress): string {
   const pct = Math.floor((100 * p.downloadedBytes) / p.totalBytes);
   return `${mb(p.downloadedBytes)} / ${mb(p.totalBytes)} (${pct}%)`;
 }
+
+/** A preset's GGUF source and whether it is in the cache, for `sra models`. */
+export interface PresetModelFile {
+  preset: string;
+  /** The source's URI; undefined for a model without one. */
+  uri: string | undefined;
+  /** undefined when it cannot be told (no source, or the engine is not installed). */
+  cached: boolean | undefined;
+  path?: string;
+  bytes?: number;
+}
+
+/** Each preset's GGUF source and cache state, without touching the network. */
+export async function presetModelFiles(
+  presets: readonly { name: string; gguf?: GgufSource | undefined }[],
+  options: { modelsDir: string; engine: NodeLlamaCppModule | undefined },
+): Promise<PresetModelFile[]> {
+  const { engine, modelsDir } = options;
+  return Promise.all(
+    presets.map(async (p): Promise<PresetModelFile> => {
+      if (!p.gguf) return { preset: p.name, uri: undefined, cached: undefined };
+      const uri = ggufUri(p.gguf);
+      if (!engine) return { preset: p.name, uri, cached: undefined };
+      const file = await findCachedModel(engine, p.gguf, modelsDir);
+      if (!file) return { preset: p.name, uri, cached: false };
+      return { preset: p.name, uri, cached: true, path: file, bytes: (await stat(file)).size };
+    }),
+  );
+}
