@@ -3,7 +3,7 @@
  * one context decoding together), and the CPU thread counts 1, 2, 4 that chose the engine's default.
  *
  *   npx tsx scripts/bench-engine.ts [--shape tiny|qwen0.5b] [--tokens N] [--parallel 1,2,4,8]
- *                                   [--threads 1,2,4] [--json out.json]
+ *                                   [--threads 1,2,4] [--repeat N] [--json out.json]
  *
  * Models: `tiny` (default) is the test suite's random-weight llama with the real qwen2 tokenizer
  * (2 layers, width 32, ~25 MB): its cost is the per-token overhead (sampling over a 152k vocabulary,
@@ -14,8 +14,9 @@
  * Each cell loads a fresh engine (not timed) and sends 2 x parallel requests at once through
  * complete(), each a different prompt asking for N tokens (random models rarely stop early; a reply
  * that does is counted as it is). Tokens per second are generated tokens over the wall time from the
- * first request to the last reply, prompt evaluation included. "vs parallel 1" compares cells of
- * the same thread count in this run.
+ * first request to the last reply, prompt evaluation included; "prompt + generated" counts every
+ * token the model evaluated. "vs parallel 1" compares cells of the same thread count in this run.
+ * With --repeat N each cell is the median of N runs (by tok/s).
  */
 import { writeFileSync } from "node:fs";
 import * as os from "node:os";
@@ -44,6 +45,8 @@ interface Cell {
   meanLatencySec: number;
   /** The most requests whose decoding overlapped in time (from the engine's request events). */
   maxOverlap: number;
+  /** With --repeat: every run's tokens per second (the cell is the median run). */
+  runs?: number[];
 }
 
 const SYSTEM =
@@ -133,6 +136,7 @@ function table(cells: readonly Cell[]): string {
     "wall s",
     "**tok/s**",
     "vs parallel 1",
+    "prompt + generated tok/s",
     "mean latency s",
     "max overlapping",
   ];
@@ -148,6 +152,7 @@ function table(cells: readonly Cell[]): string {
       c.wallSec.toFixed(2),
       `**${c.tokPerSec.toFixed(1)}**`,
       base ? `${(c.tokPerSec / base.tokPerSec).toFixed(2)}x` : "",
+      ((c.promptTokens + c.completionTokens) / c.wallSec).toFixed(1),
       c.meanLatencySec.toFixed(2),
       String(c.maxOverlap),
     ];
@@ -173,14 +178,22 @@ async function main(): Promise<void> {
       .slice(1)
       .flatMap((th) => [1, 4].filter((p) => parallels.includes(p)).map((p): [number, number] => [th, p])),
   ];
+  const repeat = Math.max(1, Number(arg("--repeat") ?? 1));
   for (const [threads, parallel] of plan) {
-    const cell = await measure(shapeName, modelPath, threads, parallel, tokens);
-    process.stderr.write(`threads ${threads} parallel ${parallel}: ${cell.tokPerSec.toFixed(1)} tok/s\n`);
-    cells.push(cell);
+    const runs: Cell[] = [];
+    for (let r = 0; r < repeat; r++)
+      runs.push(await measure(shapeName, modelPath, threads, parallel, tokens));
+    runs.sort((a, b) => a.tokPerSec - b.tokPerSec);
+    const cell = runs[Math.floor(runs.length / 2)] as Cell;
+    const range = repeat > 1 ? ` (runs ${runs.map((c) => c.tokPerSec.toFixed(1)).join(", ")})` : "";
+    process.stderr.write(
+      `threads ${threads} parallel ${parallel}: ${cell.tokPerSec.toFixed(1)} tok/s${range}\n`,
+    );
+    cells.push({ ...cell, runs: runs.map((c) => c.tokPerSec) });
   }
   const load = os.loadavg().map((l) => l.toFixed(2));
   console.log(
-    `\nEngine benchmark: ${shapeName} model, ${tokens} tokens per request, ${os.availableParallelism()} CPUs, load average ${load.join(" / ")} at the end\n`,
+    `\nEngine benchmark: ${shapeName} model, ${tokens} tokens per request, median of ${repeat} run(s), ${os.availableParallelism()} CPUs, load average ${load.join(" / ")} at the end\n`,
   );
   console.log(table(cells));
   const json = arg("--json");

@@ -144,7 +144,7 @@ describe("a preset's GGUF source", () => {
     const message = (e as Error).message;
     expect(message).not.toContain("\n");
     expect(message).toMatch(
-      /^cannot download the model for "tiny" \(hf:sra-test\/Tiny-Model-GGUF:Q4_K_M\) into .*cache-offline: .+; use a local file with --gguf PATH, or a server with --base-url URL$/,
+      /^cannot download the model for "tiny" \(hf:sra-test\/Tiny-Model-GGUF:Q4_K_M\) into .*cache-offline: cannot fetch the repo's file list \(fetch failed\); use a local file with --gguf PATH, or a server with --base-url URL$/,
     );
   });
 

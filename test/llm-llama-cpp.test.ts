@@ -18,7 +18,9 @@ import { Counters } from "../src/roles/counters.js";
 import { evaluate } from "../src/roles/evaluate.js";
 import { parseScore } from "../src/roles/parse-score.js";
 import { loadPromptSet } from "../src/roles/prompts.js";
-import { GUIDED_SCORE_REGEX } from "../src/search/params.js";
+import { DEFAULT_SEARCH_PARAMS, GUIDED_SCORE_REGEX } from "../src/search/params.js";
+import { searchPlan } from "../src/search/search-plan.js";
+import { createRng } from "../src/util/rng.js";
 import { tinyGguf } from "./support/tiny-gguf.js";
 
 const CONTEXT = 1024;
@@ -176,6 +178,33 @@ describe("the in-process engine", () => {
     expect(score.parsedAs).toBe("guided");
     expect(counters.get("score.guided")).toBe(1);
     expect(counters.get("score.fallback")).toBe(0);
+  });
+
+  it("runs a whole SRA-MCTS search: every node's score grammar-constrained, token counts from the tokenizer", async () => {
+    const prompts = await loadPromptSet();
+    const { tree, plan } = await searchPlan(
+      { id: "p1", question: "Return the sum of a list of integers." },
+      {
+        llm: engine.llm,
+        rng: createRng(3).fork("p1"),
+        prompts,
+        params: {
+          ...DEFAULT_SEARCH_PARAMS,
+          iterations: 2,
+          stepMaxTokens: 16,
+          reflectMaxTokens: 8,
+          evalMaxTokens: 4,
+          guided: true,
+        },
+        now: () => performance.now(),
+      },
+    );
+    const scored = tree.nodes.filter((n) => n.parentId !== null);
+    expect(scored.length).toBeGreaterThanOrEqual(3);
+    for (const n of scored) expect(n.score.parsedAs).toBe("guided");
+    expect(tree.counters["score.fallback"] ?? 0).toBe(0);
+    expect(plan.usage.calls).toBeGreaterThanOrEqual(scored.length * 2);
+    expect(plan.usage.promptTokens).toBeGreaterThan(plan.usage.calls * 100);
   });
 
   it("a guided regex with no grammar equivalent is a request error, not a crash", async () => {

@@ -170,8 +170,13 @@ async function download(
   }
 }
 
+/** The resolver's reason on one line, without its restatement of the URI. */
 function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, " ").trim();
+  const manifest = /^Failed to fetch manifest for (?:resolving URI )?"[^"]*": (?:TypeError: )?(.*)$/s.exec(
+    text.trim(),
+  );
+  const reason = manifest ? `cannot fetch the repo's file list (${manifest[1]})` : text;
+  const line = reason.replace(/\s+/g, " ").trim();
   return line.length > 200 ? `${line.slice(0, 200)}...` : line;
 }
 
