@@ -9,7 +9,14 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EngineMissingError, InputError, ModelDownloadError, UsageError } from "../src/errors.js";
+import {
+  EngineError,
+  EngineMissingError,
+  InputError,
+  ModelDownloadError,
+  UsageError,
+} from "../src/errors.js";
+import { createLlamaCppLlm } from "../src/llm/llama-cpp/llama-cpp-llm.js";
 import { importEngine, type NodeLlamaCppModule } from "../src/llm/llama-cpp/load-engine.js";
 import {
   type DownloadProgress,
@@ -167,6 +174,21 @@ describe("a preset's GGUF source", () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => silent.close(() => r()));
     }
+  });
+});
+
+describe("loading the model", () => {
+  it.each([
+    ["missing.gguf", null, /^cannot read the model file .*missing\.gguf: ENOENT/],
+    ["broken.gguf", "GGUF and then nothing a model needs", /^cannot load the model .*broken\.gguf: /],
+  ])("%s: an EngineError with the file named", async (name, content, message) => {
+    const file = path.join(dir, `load-${name}`);
+    if (content !== null) await writeFile(file, content);
+    const e = await createLlamaCppLlm({ modelPath: file, systemRole: true, gpu: false, engine }).catch(
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(EngineError);
+    expect((e as Error).message).toMatch(message);
   });
 });
 
