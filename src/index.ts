@@ -19,6 +19,8 @@ export { NgramIndex } from "./decontaminate/ngram-index.js";
 export { overlapOfTexts } from "./decontaminate/overlap.js";
 export { tokenize } from "./decontaminate/tokenize.js";
 export * from "./errors.js";
+// The in-process engine (llama.cpp through node-llama-cpp, loaded only when used) and its model files.
+export { EngineError, EngineMissingError, ModelDownloadError } from "./errors.js";
 export { exportDataset } from "./export/export-dataset.js";
 export type { LlmStackOptions, LlmStackStats } from "./llm/create-llm-stack.js";
 export { createLlmStack } from "./llm/create-llm-stack.js";
