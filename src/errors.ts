@@ -110,8 +110,10 @@ export class OutputError extends SraError {
 /**
  * What went wrong with an LLM call, for failure records: an HTTP error status, no reply in time, a
  * broken connection, or a reply that arrived but is not a usable chat completion (not JSON, no choices).
+ * The in-process engine adds two: "request", a request it cannot serve as it is (a prompt longer than
+ * the context, a guided regex it cannot turn into a grammar), and "engine", llama.cpp failing to decode.
  */
-export type LlmFaultKind = "http" | "timeout" | "network" | "bad-reply";
+export type LlmFaultKind = "http" | "timeout" | "network" | "bad-reply" | "request" | "engine";
 
 /** A failed call to the LLM server. `isRetryable` follows the status (408, 409, 429, 5xx) or a network fault. */
 export class LlmError extends SraError {
@@ -153,6 +155,20 @@ export function isRetryableStatus(status: number | undefined): boolean {
 export class ServerCheckError extends SraError {
   readonly exitCode = EXIT.failure;
 }
+
+/**
+ * The in-process engine (llama.cpp through node-llama-cpp) cannot start: it is not installed, its
+ * binary does not load, or the model file cannot be found or loaded (exit 1).
+ */
+export class EngineError extends SraError {
+  readonly exitCode = EXIT.failure;
+}
+
+/** node-llama-cpp, an optional dependency, is not installed; the message names the command that installs it. */
+export class EngineMissingError extends EngineError {}
+
+/** A preset's GGUF file is not cached and could not be downloaded (offline, not found, stalled). */
+export class ModelDownloadError extends EngineError {}
 
 /** A model reply that could not be parsed into what a role needs, after its retries. */
 export class ParseError extends SraError {

@@ -25,6 +25,8 @@ export { tokenize } from "./decontaminate/tokenize.js";
 // Errors, with the exit code each maps to.
 export {
   ConfigError,
+  EngineError,
+  EngineMissingError,
   EXIT,
   InputError,
   InputErrors,
@@ -32,6 +34,7 @@ export {
   isSraError,
   LlmError,
   MergeConflictError,
+  ModelDownloadError,
   OutputError,
   ParseError,
   ServerCheckError,
@@ -44,9 +47,30 @@ export { exportDataset } from "./export/export-dataset.js";
 // Models: the Llm interface, the stack every command uses, presets.
 export type { LlmStack, LlmStackOptions, LlmStackStats } from "./llm/create-llm-stack.js";
 export { createLlmStack } from "./llm/create-llm-stack.js";
+// The in-process engine (llama.cpp through node-llama-cpp, loaded only when used) and its model files.
+export { formatEngineBanner } from "./llm/llama-cpp/banner.js";
+export { DEFAULT_CONTEXT_SIZE, DEFAULT_PARALLEL, defaultThreads } from "./llm/llama-cpp/defaults.js";
+export type {
+  LlamaCppDescription,
+  LlamaCppEngine,
+  LlamaCppLlmOptions,
+  LlamaCppStats,
+  RequestEvent,
+} from "./llm/llama-cpp/llama-cpp-llm.js";
+export { createLlamaCppLlm } from "./llm/llama-cpp/llama-cpp-llm.js";
+export { engineInstallCommand, importEngine } from "./llm/llama-cpp/load-engine.js";
+export type { DownloadProgress, ModelFile, PresetModelFile } from "./llm/llama-cpp/model-file.js";
+export {
+  defaultModelsDir,
+  findCachedModel,
+  formatDownloadProgress,
+  ggufUri,
+  presetModelFiles,
+  resolveGguf,
+} from "./llm/llama-cpp/model-file.js";
 export { checkLlmServers, openLlmStack, type ServerReport } from "./llm/open-llm.js";
 export { createOpenAiLlm } from "./llm/openai-llm.js";
-export type { ModelPreset } from "./llm/presets.js";
+export type { GgufSource, ModelPreset } from "./llm/presets.js";
 export { loadPresets, resolveModel } from "./llm/presets.js";
 export type { RetryPolicy } from "./llm/retry.js";
 export { DEFAULT_RETRY_POLICY, withRetry } from "./llm/retry.js";

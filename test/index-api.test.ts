@@ -18,6 +18,9 @@ describe("public API (src/index.ts)", () => {
     "extractCode",
     "readProblems",
     "createLlmStack",
+    "createLlamaCppLlm",
+    "resolveGguf",
+    "presetModelFiles",
     "createRng",
   ])("exports %s as a function", (name) => {
     expect(typeof (sra as Record<string, unknown>)[name]).toBe("function");

@@ -55,6 +55,8 @@ describe("sra models", () => {
       "llama-3.1-8b",
       "qwen2.5-14b",
       "llama-3-70b",
+      "qwen2.5-0.5b",
+      "qwen2.5-1.5b",
     ]);
     expect(data.presets.find((p) => p.name === "gemma-2-2b")).toMatchObject({
       systemRole: false,

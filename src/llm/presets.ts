@@ -1,7 +1,8 @@
 /**
  * Model presets (configs/models.json): the served model name, whether the chat template accepts a
- * system role (Gemma's does not: vLLM rejects such a request), default sampling, and the LLaMA-Factory
- * template used at export. Any other --model is used as the served model name as is.
+ * system role (Gemma's does not: vLLM rejects such a request), default sampling, the LLaMA-Factory
+ * template used at export, and the GGUF file the in-process engine downloads (a Hugging Face repo and
+ * quantisation). Any other --model is used as the served model name as is.
  */
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
@@ -11,6 +12,16 @@ import { packageRoot } from "../util/package-root.js";
 import { parseJson } from "../util/parse-json.js";
 import { formatZodIssues } from "../util/zod-issues.js";
 
+/** A GGUF build of a model on Hugging Face: the repo and the quantisation (e.g. Q4_K_M) to download. */
+export const ggufSourceSchema = z
+  .object({
+    repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, "a Hugging Face repo: owner/name"),
+    quant: z.string().regex(/^[\w.-]+$/, "a quantisation name, e.g. Q4_K_M"),
+  })
+  .strict();
+
+export type GgufSource = z.infer<typeof ggufSourceSchema>;
+
 export const presetSchema = z
   .object({
     description: z.string().default(""),
@@ -19,6 +30,8 @@ export const presetSchema = z
     systemRole: z.boolean(),
     template: z.string().min(1),
     contextLength: z.number().int().positive(),
+    /** What the in-process engine loads; absent: only --gguf PATH or a server can run this model. */
+    gguf: ggufSourceSchema.optional(),
     sampling: z
       .object({
         temperature: z.number().min(0).max(2),
