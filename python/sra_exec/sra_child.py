@@ -154,7 +154,10 @@ def run_function(req, blobs):
     limits = req.get("time_limits") or []
     default_limit = float(req.get("time_limit", 4.0))
     rule = req.get("inputs_rule")
-    not_none = req.get("not_none")
+    # MBPP's regex tasks return re.Match objects: evalplus grades them on "returned something".
+    not_none = None
+    if req.get("oracle") == "mbpp" and req["entry_point"] in sra_rules.MBPP_NOT_NONE:
+        not_none = "expected" if req.get("record") else "sample"
     keep = int(req.get("keep", sra_values.INLINE_LIMIT))
     scan_nan = bool(req.get("record"))
     namespace = {}

@@ -8,6 +8,7 @@ group is killed), "exited" (the child ended without finishing its report: os._ex
 signal), or "overflow" (it reported more than MAX_REPORT bytes).
 """
 
+import gc
 import json
 import os
 import select
@@ -153,6 +154,10 @@ def serve(options):
             main = os.path.abspath(sys.argv[0])
             os.execv(exe, [exe, "-s", "-B", main, "serve", json.dumps(again)])
     numpy_version = _preload()
+    # Everything loaded so far is never collected: the children's garbage collector skips it, and
+    # their pages stay shared with ours instead of being copied when the collector touches them.
+    gc.collect()
+    gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # sra decides when we stop (it closes our stdin)
     sra_protocol.write_frame(1, {"ready": True, "pid": os.getpid(), "sandbox": report, "python": sys.version.split()[0],
                                  "numpy": numpy_version})

@@ -116,7 +116,34 @@ def encode(value, keep=INLINE_LIMIT, scan_nan=False):
     except (NotPlain, ValueError, RecursionError, TypeError, pickle.PicklingError):
         sink, data = _dump(surrogate(value), keep, scan_nan, pickle.Pickler)
         kind = "s"
-    return Encoded(kind, sink.size, sink.hash.hexdigest(), data, sink.nan)
+    # The byte scan can match inside other data; confirm on the value before marking it.
+    nan = sink.nan and contains_nan(value)
+    return Encoded(kind, sink.size, sink.hash.hexdigest(), data, nan)
+
+
+def contains_nan(value):
+    """Whether a NaN float (or complex part) is anywhere inside `value` (iteratively: no recursion)."""
+    stack = [value]
+    seen = set()
+    while stack:
+        x = stack.pop()
+        t = type(x)
+        if t is float or isinstance(x, float):
+            if x != x:
+                return True
+        elif t is complex or isinstance(x, complex):
+            if x.real != x.real or x.imag != x.imag:
+                return True
+        elif isinstance(x, (list, tuple, set, frozenset)):
+            if id(x) not in seen:
+                seen.add(id(x))
+                stack.extend(x)
+        elif isinstance(x, dict):
+            if id(x) not in seen:
+                seen.add(id(x))
+                stack.extend(x.keys())
+                stack.extend(x.values())
+    return False
 
 
 def digest_of(kind, data):

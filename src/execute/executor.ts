@@ -5,11 +5,12 @@
  * harness and the README ("Executing code") for what is contained and how.
  */
 import * as os from "node:os";
+import { rawArrayLength } from "../benchmarks/raw-json.js";
 import { ExecutorError } from "../errors.js";
 import type { Blob, Frame } from "./frames.js";
 import { decodeFrames } from "./frames.js";
 import { HarnessProcess } from "./harness-process.js";
-import { CANONICAL_LIMITS } from "./limits.js";
+import { ASSERT_LIMITS, assertDeadline, CANONICAL_LIMITS, EVALPLUS_LIMITS } from "./limits.js";
 import { findPython, type PythonInfo } from "./python.js";
 import { Slots } from "./slots.js";
 import type {
@@ -18,6 +19,7 @@ import type {
   EncodedValue,
   FunctionCall,
   FunctionCheck,
+  Oracle,
   RecordedCall,
   RunEnd,
   SandboxReport,
@@ -217,14 +219,13 @@ export class Executor {
 
   /** Run a sample on function-call inputs and compare with the expected outputs by evalplus's rules. */
   async checkFunction(req: FunctionCheck): Promise<Verdict> {
-    const notNone = req.notNone ? "sample" : null;
-    let run = await this.runChild(this.functionHeader(req, { not_none: notNone }), [req.code, req.inputs]);
+    let run = await this.runChild(this.functionHeader(req, { oracle: req.oracle }), [req.code, req.inputs]);
     let judged = await this.judgeFunction(req, run, false);
     if (judged.rerun) {
       // An output over 1 MiB differed from the expected one by digest: run again shipping the bytes,
       // so evalplus's tolerant rules (1 == 1.0, float tolerance, sets) can still pass it.
       this.stats.reruns++;
-      run = await this.runChild(this.functionHeader(req, { not_none: notNone, keep: SHIP_LIMIT }), [
+      run = await this.runChild(this.functionHeader(req, { oracle: req.oracle, keep: SHIP_LIMIT }), [
         req.code,
         req.inputs,
       ]);
@@ -266,12 +267,12 @@ export class Executor {
 
   /** A trusted run of a canonical solution: every output (kept up to STORE_LIMIT bytes) and its time. */
   async recordFunction(
-    req: Omit<FunctionCall, "deadlineSeconds"> & { deadlineSeconds?: number; notNone?: boolean },
+    req: Omit<FunctionCall, "deadlineSeconds"> & { deadlineSeconds?: number; oracle?: Oracle },
   ): Promise<RecordedCall> {
     const deadline = req.deadlineSeconds ?? CANONICAL_LIMITS.deadlineSeconds;
     const header = this.functionHeader(
       { timeLimit: CANONICAL_LIMITS.perInputSeconds, ...req, deadlineSeconds: deadline },
-      { record: true, keep: STORE_LIMIT, not_none: req.notNone ? "expected" : null },
+      { record: true, keep: STORE_LIMIT, oracle: req.oracle ?? null },
     );
     const run = await this.runChild(header, [req.code, req.inputs]);
     const outputs: EncodedValue[] = [];
@@ -314,9 +315,12 @@ export class Executor {
 
   /** Plain `assert` tests (MBPP's test_list, HumanEval's check(), a problem's own tests). */
   async checkAsserts(req: AssertCheck): Promise<Verdict> {
-    const limit = req.timeLimit ?? 4;
-    const count = req.tests?.length ?? 0;
-    const deadline = req.deadlineSeconds ?? Math.min(60, Math.max(1, count) * limit) + 2;
+    const limit = req.timeLimit ?? ASSERT_LIMITS.perTestSeconds;
+    // HumanEval's check() holds its tests: count them as the cap allows.
+    const count = req.checkFunction
+      ? Math.ceil(EVALPLUS_LIMITS.capSeconds / limit)
+      : (req.tests?.length ?? 0);
+    const deadline = req.deadlineSeconds ?? assertDeadline(count, limit);
     const run = await this.runChild(
       {
         kind: "asserts",
@@ -336,10 +340,9 @@ export class Executor {
 
   /** APPS-style tests: stdin/stdout pairs, or calls of `fnName`. */
   async checkStdio(req: StdioCheck): Promise<Verdict> {
-    const limit = req.timeLimit ?? 4;
+    const limit = req.timeLimit ?? EVALPLUS_LIMITS.minSeconds;
     const inputs = typeof req.inputs === "string" ? req.inputs : req.inputs.toString("utf8");
-    const count = (JSON.parse(inputs) as unknown[]).length;
-    const deadline = req.deadlineSeconds ?? Math.min(60, Math.max(1, count) * limit) + 2;
+    const deadline = req.deadlineSeconds ?? assertDeadline(rawArrayLength(inputs), limit);
     const header: Record<string, unknown> = req.fnName
       ? this.functionHeader(
           {

@@ -27,3 +27,18 @@ export function setDeadline(limits: readonly number[], rule: TimeLimitRule = EVA
 
 /** Limits for trusted runs of canonical solutions (evalplus gives them none; we bound a broken one). */
 export const CANONICAL_LIMITS = { perInputSeconds: 120, deadlineSeconds: 1200 } as const;
+
+/**
+ * Per-test limit for assert tests, which have no canonical timing (the original HumanEval and MBPP
+ * harnesses allow about 3 s for a whole program; MBPP's task 123 alone takes seconds on a busy
+ * machine): 10 s each, the whole check capped as above.
+ */
+export const ASSERT_LIMITS = { perTestSeconds: 10 } as const;
+
+export function assertDeadline(
+  tests: number,
+  perTest: number,
+  rule: TimeLimitRule = EVALPLUS_LIMITS,
+): number {
+  return Math.min(rule.capSeconds, Math.max(1, tests) * perTest) + rule.graceSeconds;
+}

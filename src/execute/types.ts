@@ -94,9 +94,8 @@ export interface FunctionCall {
 export interface FunctionCheck extends FunctionCall {
   expected: readonly EncodedValue[];
   atol: number;
+  /** Which benchmark's special rules apply (MBPP's regex tasks are also graded on "returned something"). */
   oracle: Oracle;
-  /** MBPP's regex tasks: outputs are graded on "returned something", as evalplus does. */
-  notNone?: boolean;
 }
 
 /** A trusted run of a canonical solution: its outputs (the expected values) and times per input. */
