@@ -192,7 +192,8 @@ export async function prepareExpected(
   await Promise.all(
     jobs.map(async (job) => {
       const run = await record(executor, job.task, job.tests, job.set);
-      const entry = (index.tasks[job.task.taskId] ??= {});
+      const entry = index.tasks[job.task.taskId] ?? {};
+      index.tasks[job.task.taskId] = entry;
       entry[job.set] = { times: run.times, outputs: run.outputs.map((o) => writer.add(o)) };
       if (run.failure && !entry.failure) entry.failure = { set: job.set, failure: run.failure };
       options.onProgress?.(++done, jobs.length);
