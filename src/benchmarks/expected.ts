@@ -9,6 +9,7 @@
  * encoded outputs; those over 64 KiB zlib-compressed). Outputs over STORE_LIMIT keep only their
  * digest: a sample must then match them exactly.
  */
+import { createHash } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { deflateSync } from "node:zlib";
@@ -59,17 +60,22 @@ interface IndexFile {
   tasks: Record<string, { base?: IndexSet; plus?: IndexSet; failure?: TaskExpected["failure"] }>;
 }
 
+/**
+ * The cache directory: the file's sha256, a digest of which tasks and input sets are wanted (so a
+ * subset of a benchmark never passes for the whole), the encoding version and Python's version.
+ */
 export function expectedDir(cacheDir: string, benchmark: EvalBenchmark, pythonVersion: string): string {
   const slug = path
     .basename(benchmark.name)
     .replace(/[^A-Za-z0-9._-]+/g, "_")
     .slice(0, 60);
   const py = pythonVersion.split(".").slice(0, 2).join(".");
-  return path.join(
-    cacheDir,
-    "expected",
-    `${slug}-${benchmark.sha256.slice(0, 16)}-e${ENCODING_VERSION}-py${py}`,
+  const wanted = benchmark.tasks.flatMap((t) =>
+    t.tests.kind === "evalplus" ? [`${t.taskId}${t.tests.plusInputs === undefined ? "" : "+"}`] : [],
   );
+  const selection = createHash("sha256").update(wanted.join("\n")).digest("hex").slice(0, 8);
+  const name = `${slug}-${benchmark.sha256.slice(0, 16)}-${selection}-e${ENCODING_VERSION}-py${py}`;
+  return path.join(cacheDir, "expected", name);
 }
 
 function setOf(meta: IndexSet, blobs: Buffer, blobFile: string): ExpectedSet {

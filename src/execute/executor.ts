@@ -373,6 +373,13 @@ export class Executor {
     return this.verdictOf(run, judged);
   }
 
+  /** The executor's own processes (zygotes and judges), for diagnostics and tests. */
+  processIds(): { zygotes: number[]; judges: number[] } {
+    const ids = (mode: "serve" | "judge") =>
+      [...this.all].filter((h) => h.process.mode === mode && h.process.alive).map((h) => h.process.pid ?? -1);
+    return { zygotes: ids("serve"), judges: ids("judge") };
+  }
+
   /** Stop every process the executor started. */
   async close(): Promise<void> {
     this.closed = true;
