@@ -138,7 +138,10 @@ class Sandbox:
     def remap_interpreter(self, executable, prefix):
         """When the child uid cannot read the interpreter's files, bind-mount its prefix where it can
         and return the executable's path there (the caller re-executes itself from it)."""
-        if self.uid is None or not self.namespaced or _others_can_read(prefix):
+        if self.uid is None or _others_can_read(prefix):
+            return None
+        if not self.namespaced:
+            self.report["imports"] = "only preloaded modules (%s is not readable by the sandbox user)" % prefix
             return None
         prefix = os.path.realpath(prefix)
         exe = os.path.realpath(executable)

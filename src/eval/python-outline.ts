@@ -141,7 +141,8 @@ export function outline(source: string): Statement[] {
     let to = (starts[s + 1] ?? lines.length) - 1;
     while (to > from && /^\s*(#.*)?$/.test(lines[to] as string) && !/^\s/.test(lines[to] ?? "")) to--;
     const first = lines.slice(from, to + 1).find((l) => !l.trim().startsWith("@")) ?? "";
-    const { kind, defines } = classify(first);
+    const whole = lines.slice(from, to + 1).join(" ");
+    const { kind, defines } = classify(/^(?:import|from)\s/.test(first) ? whole : first);
     const mentions = new Set<string>();
     for (let i = from; i <= to; i++) for (const n of names[i] ?? []) mentions.add(n);
     out.push({
