@@ -39,8 +39,15 @@ describe("built-in benchmarks for eval (found in ../shared/datasets as decontami
     expect(b.hasPlus).toBe(true);
     const t32 = b.tasks[32]!;
     expect(t32.entryPoint).toBe("find_zero");
-    expect(t32.tests).toMatchObject({ kind: "evalplus", atol: 0.0001, oracle: "humaneval", inputsRule: undefined });
-    const counts = b.tasks.map((t) => (t.tests.kind === "evalplus" ? t.tests.baseCount + t.tests.plusCount : 0));
+    expect(t32.tests).toMatchObject({
+      kind: "evalplus",
+      atol: 0.0001,
+      oracle: "humaneval",
+      inputsRule: undefined,
+    });
+    const counts = b.tasks.map((t) =>
+      t.tests.kind === "evalplus" ? t.tests.baseCount + t.tests.plusCount : 0,
+    );
     expect(counts.reduce((a, n) => a + n, 0)).toBe(124253);
   });
 
@@ -48,7 +55,10 @@ describe("built-in benchmarks for eval (found in ../shared/datasets as decontami
     const b = await loadEvalBenchmark("mbpp", sources());
     expect(b.tasks).toHaveLength(500);
     expect([b.tasks[0]?.taskId, b.tasks.at(-1)?.taskId]).toEqual(["11", "510"]);
-    expect(b.tasks[0]).toMatchObject({ entryPoint: "remove_Occ", tests: { kind: "asserts", checkFunction: undefined } });
+    expect(b.tasks[0]).toMatchObject({
+      entryPoint: "remove_Occ",
+      tests: { kind: "asserts", checkFunction: undefined },
+    });
     expect(b.tasks[0]?.examples).toHaveLength(3);
   });
 
@@ -72,7 +82,8 @@ describe("built-in benchmarks for eval (found in ../shared/datasets as decontami
 
 describe("raw JSON: test inputs reach Python untouched", () => {
   it("slices fields without reading numbers", () => {
-    const text = '{"a": [1e400, NaN, -Infinity, 123456789012345678901234567890], "s": "x,}]", "b": {"k": [1, {"z": 2}]}}';
+    const text =
+      '{"a": [1e400, NaN, -Infinity, 123456789012345678901234567890], "s": "x,}]", "b": {"k": [1, {"z": 2}]}}';
     const raw = rawFields(text, ["a", "b"]);
     expect(raw.get("a")).toBe("[1e400, NaN, -Infinity, 123456789012345678901234567890]");
     expect(raw.get("b")).toBe('{"k": [1, {"z": 2}]}');
@@ -91,10 +102,35 @@ describe("your own benchmark files", () => {
 
   it("reads EvalPlus, APPS, MBPP and HumanEval shapes", async () => {
     const p = await file("mixed.jsonl", [
-      { task_id: "my/1", prompt: "def f(x):\n", entry_point: "f", canonical_solution: "    return x\n", base_input: [[1]], plus_input: [[2], [3]], atol: 0 },
-      { problem_id: 7, question: "Add two numbers.", input_output: JSON.stringify({ inputs: ["1 2\n"], outputs: ["3\n"] }), difficulty: "introductory" },
-      { task_id: 9, text: "Double it.", code: "def d(x):\n    return 2 * x", test_list: ["assert d(2) == 4"], test_setup_code: "" },
-      { task_id: "he/1", prompt: "def g():\n", canonical_solution: "    return 1\n", entry_point: "g", test: "def check(candidate):\n    assert candidate() == 1\n" },
+      {
+        task_id: "my/1",
+        prompt: "def f(x):\n",
+        entry_point: "f",
+        canonical_solution: "    return x\n",
+        base_input: [[1]],
+        plus_input: [[2], [3]],
+        atol: 0,
+      },
+      {
+        problem_id: 7,
+        question: "Add two numbers.",
+        input_output: JSON.stringify({ inputs: ["1 2\n"], outputs: ["3\n"] }),
+        difficulty: "introductory",
+      },
+      {
+        task_id: 9,
+        text: "Double it.",
+        code: "def d(x):\n    return 2 * x",
+        test_list: ["assert d(2) == 4"],
+        test_setup_code: "",
+      },
+      {
+        task_id: "he/1",
+        prompt: "def g():\n",
+        canonical_solution: "    return 1\n",
+        entry_point: "g",
+        test: "def check(candidate):\n    assert candidate() == 1\n",
+      },
     ]);
     const b = await loadEvalBenchmark(p, sources());
     expect(b.origin).toBe("user");
@@ -104,13 +140,25 @@ describe("your own benchmark files", () => {
       ["9", "asserts"],
       ["he/1", "asserts"],
     ]);
-    expect(b.tasks[0]?.tests).toMatchObject({ oracle: null, baseCount: 1, plusCount: 2, plusInputs: "[[2],[3]]" });
-    expect(b.tasks[1]).toMatchObject({ difficulty: "introductory", tests: { inputs: '["1 2\\n"]', count: 1, fnName: undefined } });
+    expect(b.tasks[0]?.tests).toMatchObject({
+      oracle: null,
+      baseCount: 1,
+      plusCount: 2,
+      plusInputs: "[[2],[3]]",
+    });
+    expect(b.tasks[1]).toMatchObject({
+      difficulty: "introductory",
+      tests: { inputs: '["1 2\\n"]', count: 1, fnName: undefined },
+    });
     expect(b.tasks[2]?.entryPoint).toBe("d");
   });
 
   it.each([
-    { name: "no tests", records: [{ task_id: "a", prompt: "x" }], message: /bad\.jsonl:1: no tests in this task/ },
+    {
+      name: "no tests",
+      records: [{ task_id: "a", prompt: "x" }],
+      message: /bad\.jsonl:1: no tests in this task/,
+    },
     { name: "invalid JSON", records: ['{"task_id": "a"', "x"], message: /bad\.jsonl:1: invalid JSON/ },
     {
       name: "a field of the wrong type",
@@ -140,6 +188,8 @@ describe("your own benchmark files", () => {
       message: 'unknown benchmark "humaneval-pro"',
       hint: expect.stringContaining("humaneval, humaneval-plus, mbpp, mbpp-plus"),
     });
-    await expect(loadEvalBenchmark(path.join(tmp, "none.jsonl"), sources())).rejects.toThrow(/benchmark file not found/);
+    await expect(loadEvalBenchmark(path.join(tmp, "none.jsonl"), sources())).rejects.toThrow(
+      /benchmark file not found/,
+    );
   });
 });

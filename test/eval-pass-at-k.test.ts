@@ -40,7 +40,14 @@ describe("pass@k, the unbiased estimator 1 - C(n-c, k) / C(n, k)", () => {
     expect(out["1"]).toBeCloseTo(0.15, 12);
     expect(out["5"]).toBeCloseTo((1 - 21 / 252) / 2, 12);
     expect(out["10"]).toBeCloseTo(0.5, 12);
-    expect(Object.keys(meanPassAtK([{ n: 10, c: 3 }, { n: 4, c: 4 }]))).toEqual(["1"]);
+    expect(
+      Object.keys(
+        meanPassAtK([
+          { n: 10, c: 3 },
+          { n: 4, c: 4 },
+        ]),
+      ),
+    ).toEqual(["1"]);
     expect(meanPassAtK([])).toEqual({});
   });
 });

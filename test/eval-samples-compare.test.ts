@@ -34,11 +34,17 @@ describe("evalplus's samples format", () => {
   it("writes lines evalplus reads back (task_id + solution)", () => {
     const line = formatSample({ taskId: "Mbpp/2", index: 3, solution: "def f():\n    pass" });
     expect(JSON.parse(line)).toEqual({ task_id: "Mbpp/2", solution: "def f():\n    pass", index: 3 });
-    expect(parseSamples(line, "ours.jsonl", promptOf)).toEqual([{ taskId: "Mbpp/2", index: 0, solution: "def f():\n    pass" }]);
+    expect(parseSamples(line, "ours.jsonl", promptOf)).toEqual([
+      { taskId: "Mbpp/2", index: 0, solution: "def f():\n    pass" },
+    ]);
   });
 });
 
-function summary(benchmark: string, base: Record<string, number>, plus?: Record<string, number>): EvalSummary {
+function summary(
+  benchmark: string,
+  base: Record<string, number>,
+  plus?: Record<string, number>,
+): EvalSummary {
   return {
     benchmark,
     file: `${benchmark}.jsonl`,
@@ -52,7 +58,14 @@ function summary(benchmark: string, base: Record<string, number>, plus?: Record<
     missing_tasks: [],
     unknown_tasks: [],
     canonical_failures: [],
-    timings: { wall_seconds: 0, checks: 0, executed: 0, check_seconds: 0, checks_per_second: 0, expected_seconds: 0 },
+    timings: {
+      wall_seconds: 0,
+      checks: 0,
+      executed: 0,
+      check_seconds: 0,
+      checks_per_second: 0,
+      expected_seconds: 0,
+    },
   };
 }
 
@@ -78,12 +91,34 @@ describe("sra eval compare: the paper's Table 1 layout", () => {
 
   it("reads each column from the right benchmark and averages the increment over shared columns", () => {
     const table = compareTable(runs);
-    expect(table.columns).toEqual(["MBPP", "MBPP+", "MBPP+ pass@10", "HumanEval", "HumanEval+", "HumanEval+ pass@10", "Avg. increment"]);
-    expect(table.rows[0]?.values.map((v) => v?.toFixed(1))).toEqual(["50.0", "40.0", "60.0", "30.0", "25.0", "45.0"]);
+    expect(table.columns).toEqual([
+      "MBPP",
+      "MBPP+",
+      "MBPP+ pass@10",
+      "HumanEval",
+      "HumanEval+",
+      "HumanEval+ pass@10",
+      "Avg. increment",
+    ]);
+    expect(table.rows[0]?.values.map((v) => v?.toFixed(1))).toEqual([
+      "50.0",
+      "40.0",
+      "60.0",
+      "30.0",
+      "25.0",
+      "45.0",
+    ]);
     expect(table.rows[0]?.increment).toBeUndefined();
     // (6 + 6 + 6 + 6 + 3 + 5) / 6 points
     expect(table.rows[1]?.increment).toBeCloseTo(32 / 6, 10);
-    expect(table.rows[2]?.values.map((v) => v?.toFixed(1))).toEqual(["52.0", undefined, undefined, undefined, undefined, undefined]);
+    expect(table.rows[2]?.values.map((v) => v?.toFixed(1))).toEqual([
+      "52.0",
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(table.rows[2]?.increment).toBeCloseTo(2, 10);
   });
 
@@ -94,7 +129,11 @@ describe("sra eval compare: the paper's Table 1 layout", () => {
       "evals/instruct  50.0   40.0           60.0       30.0        25.0                45.0               -",
       "evals/sra       56.0   46.0           66.0       36.0        28.0                50.0            +5.3",
     ]);
-    expect(formatCompareMarkdown(table).split("\n")[1]).toBe("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    expect(formatCompareMarkdown(table).split("\n")[3]).toBe("| evals/sra | 56.0 | 46.0 | 66.0 | 36.0 | 28.0 | 50.0 | +5.3 |");
+    expect(formatCompareMarkdown(table).split("\n")[1]).toBe(
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    );
+    expect(formatCompareMarkdown(table).split("\n")[3]).toBe(
+      "| evals/sra | 56.0 | 46.0 | 66.0 | 36.0 | 28.0 | 50.0 | +5.3 |",
+    );
   });
 });

@@ -55,7 +55,9 @@ describe("sanitize: the program to run out of a model's reply", () => {
     },
     {
       name: "strings and comments that mention other names do not keep them",
-      reply: fence('def helper():\n    return 1\n\ndef add(a, b):\n    # helper() is not needed\n    """helper is not called"""\n    return a + b'),
+      reply: fence(
+        'def helper():\n    return 1\n\ndef add(a, b):\n    # helper() is not needed\n    """helper is not called"""\n    return a + b',
+      ),
       code: 'def add(a, b):\n    # helper() is not needed\n    """helper is not called"""\n    return a + b',
       from: "fenced",
     },
