@@ -128,15 +128,19 @@ def _compile(code, name):
     return compile(code, name, "exec", dont_inherit=True)
 
 
-def _run_module(code, namespace):
-    """exec the sample, reporting a failure (with its stage) instead of raising."""
+def _run_module(req, code):
+    """Guard (when asked), swallow stdio, exec the sample: its namespace, or None after reporting why."""
+    namespace = {}
+    if req.get("guard", True):
+        disable_destructive_functions()
+    _swallow_io()
     try:
         exec(_compile(code, "<solution>"), namespace)
     except BaseException as e:
         _setitimer(_ITIMER_REAL, 0)
         _emit({"k": "error", "stage": "exec", "error": describe(e)})
-        return False
-    return True
+        return None
+    return namespace
 
 
 # --------------------------------------------------------------------- function calls
@@ -160,11 +164,8 @@ def run_function(req, blobs):
         not_none = "expected" if req.get("record") else "sample"
     keep = int(req.get("keep", sra_values.INLINE_LIMIT))
     scan_nan = bool(req.get("record"))
-    namespace = {}
-    if req.get("guard", True):
-        disable_destructive_functions()
-    _swallow_io()
-    if not _run_module(code, namespace):
+    namespace = _run_module(req, code)
+    if namespace is None:
         return
     try:
         fn = _entry(namespace, req["entry_point"], req.get("solution_class", False))
@@ -242,11 +243,8 @@ def run_asserts(req, blobs):
     setup = blobs[1].decode("utf-8", "replace") if len(blobs) > 1 else ""
     tests = json.loads(blobs[2]) if len(blobs) > 2 else []
     limit = float(req.get("time_limit", 4.0))
-    namespace = {}
-    if req.get("guard", True):
-        disable_destructive_functions()
-    _swallow_io()
-    if not _run_module(code, namespace):
+    namespace = _run_module(req, code)
+    if namespace is None:
         return
     try:
         if setup:

@@ -86,6 +86,21 @@ def _setup_error(v, frames):
     return False
 
 
+def _in_order(v, frames, kinds, count, what):
+    """The report's records of the given kinds, checked to come one per index from 0; a record out of
+    order (a child that forged its report) ends the walk with a failure."""
+    want = 0
+    for h, parts in frames:
+        if h.get("k") not in kinds:
+            continue
+        i = h.get("i")
+        if i != want or i >= count:
+            v.fail("the report is malformed (%s %r out of order)" % (what, i), i)
+            return
+        want += 1
+        yield i, h, parts
+
+
 class Expected:
     """One expected output: metadata, and its bytes inline or in the cache file (read on demand)."""
 
@@ -140,17 +155,10 @@ def judge_evalplus(req, blobs):
     v = Verdict(len(expected))
     if _setup_error(v, frames):
         return v
-    want = 0
-    for h, parts in frames:
-        k = h.get("k")
-        if k not in ("out", "exc"):
-            continue
-        i = h.get("i")
-        if i != want or i >= len(expected):
-            v.fail("the report is malformed (input %r out of order)" % (i,), i)
-            return v
-        want += 1
-        if k == "exc":
+    seen = 0
+    for i, h, parts in _in_order(v, frames, ("out", "exc"), len(expected), "input"):
+        seen = i + 1
+        if h.get("k") == "exc":
             reason = ("time limit exceeded (%.1f s)" % h.get("limit", 0)) if h.get("timeout") else "raised an exception"
             v.fail(reason, i, error=h.get("error"), input=_input_repr(req, blobs, i))
             return v
@@ -178,8 +186,8 @@ def judge_evalplus(req, blobs):
                    actual=sra_values.short_repr(out))
             return v
         v.passed += 1
-    if want < len(expected):
-        _finish_incomplete(v, req, want)
+    if v.failure is None and seen < len(expected):
+        _finish_incomplete(v, req, seen)
     return v
 
 
@@ -247,15 +255,9 @@ def judge_apps(req, blobs):
     if _setup_error(v, frames):
         return v
     seen = 0
-    for h, parts in frames:
+    for i, h, parts in _in_order(v, frames, ("case", "out", "exc"), len(expected), "case"):
+        seen = i + 1
         k = h.get("k")
-        if k not in ("case", "out", "exc"):
-            continue
-        i = h.get("i")
-        if i != seen or i >= len(expected):
-            v.fail("the report is malformed (case %r out of order)" % (i,), i)
-            return v
-        seen += 1
         if h.get("error") is not None and (k == "exc" or stdio):
             reason = "time limit exceeded" if h.get("timeout") else "raised an exception"
             v.fail(reason, i, error=h.get("error"))
