@@ -65,6 +65,10 @@ def write_frame(fd, header, blobs=()):
     write_all(fd, encode_frame(header, blobs))
 
 
+# The last frame of every child's report, byte for byte: the zygote watches for it.
+DONE = encode_frame({"k": "done"})
+
+
 class FrameScanner:
     """Splits a growing byte buffer into frames without copying the blobs out (used on child output)."""
 

@@ -210,6 +210,10 @@ class Sandbox:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
+        try:  # the child itself: killed just now if it had not exited (a zombie is reaped at once)
+            status = os.waitpid(pid, 0)[1]
+        except ChildProcessError:
+            pass
         deadline = time.monotonic() + 5
         while True:
             status = _reap(pid, status)

@@ -42,7 +42,7 @@ class Watch:
     def __init__(self, pid, result_fd, output_fd, deadline):
         self.pid = pid
         self.fds = {result_fd: "result", output_fd: "output"}
-        self.scanner = sra_protocol.FrameScanner()
+        self.report = bytearray()
         self.output = bytearray()
         self.output_bytes = 0
         self.deadline = deadline
@@ -64,14 +64,11 @@ class Watch:
             if room > 0:
                 self.output += data[:room]
             return
-        try:
-            self.scanner.feed(data)
-        except ValueError:
-            self.end = "exited"  # a malformed report: the child broke its own writer
-            return
-        if len(self.scanner.buf) > MAX_REPORT:
+        self.report += data
+        if len(self.report) > MAX_REPORT:
             self.end = "overflow"
-        elif any(h.get("k") == "done" for h, _ in self.scanner.frames[-2:]):
+        elif self.report.endswith(sra_protocol.DONE):
+            # A frame's blob never ends so (a pickle ends in "."); the judge checks the framing.
             self.end = "done"
 
     def run(self):
@@ -142,7 +139,7 @@ def run_check(sandbox, req, blobs):
         "stdout": watch.output.decode("utf-8", "replace"),
         "stdout_bytes": watch.output_bytes,
     }
-    return header, bytes(watch.scanner.buf)
+    return header, bytes(watch.report)
 
 
 def serve(options):
