@@ -5,7 +5,7 @@
  * plus only when base and plus both pass.
  */
 import type { EvalBenchmark, EvalTask } from "../benchmarks/eval-tasks.js";
-import type { ExpectedOutputs, ExpectedSet, InputSet } from "../benchmarks/expected.js";
+import type { ExpectedOutputs, ExpectedSet, InputSet, TaskExpected } from "../benchmarks/expected.js";
 import type { Executor } from "../execute/executor.js";
 import type { CheckStatus, Verdict } from "../execute/types.js";
 import { meanPassAtK, type TaskCount } from "./pass-at-k.js";
@@ -51,11 +51,16 @@ async function runSet(
   task: EvalTask,
   solution: string,
   set: InputSet,
-  exp: ExpectedSet | undefined,
+  expected: TaskExpected | undefined,
 ): Promise<SetResult> {
   const tests = task.tests;
   if (tests.kind === "evalplus") {
-    if (!exp) return unscorable(`no expected outputs for the ${set} inputs (the canonical solution failed)`);
+    const exp = expected?.[set];
+    const broken = expected?.failure?.set === set ? expected.failure.failure : undefined;
+    if (!exp || broken) {
+      const why = broken ? `: ${broken.error ?? broken.reason} (input ${broken.index})` : "";
+      return unscorable(`no expected outputs for the ${set} inputs: the canonical solution failed${why}`);
+    }
     const verdict = await executor.checkFunction({
       code: solution,
       entryPoint: task.entryPoint ?? "",
@@ -108,8 +113,8 @@ async function evaluateOne(
   const exp = options.expected?.tasks.get(task.taskId);
   const plus = hasPlus(task);
   const [base, plusResult] = await Promise.all([
-    runSet(options.executor, task, sample.solution, "base", exp?.base),
-    plus ? runSet(options.executor, task, sample.solution, "plus", exp?.plus) : Promise.resolve(undefined),
+    runSet(options.executor, task, sample.solution, "base", exp),
+    plus ? runSet(options.executor, task, sample.solution, "plus", exp) : Promise.resolve(undefined),
   ]);
   const result: EvalResult = {
     task_id: sample.taskId,
