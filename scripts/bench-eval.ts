@@ -180,8 +180,14 @@ function printTable(rows: Row[], floors: Record<string, number>, plan: [string, 
   add("canonical compute alone (floor, 2 workers)", (n) => `${(floors[n] ?? 0).toFixed(1)} s`);
   add("reuse identical samples: wall time", (n) => `${by(n, "reuse").seconds.toFixed(1)} s`);
   add("verdicts: all pass, identical across variants", (n) => {
+    // spawn ran one copy: compare it with the first copy of the others.
+    const firstCopy = (v: string) =>
+      v
+        .split("\n")
+        .filter((l) => /#0:/.test(l))
+        .join("\n");
     const same =
-      by(n, "fork").verdicts === by(n, "spawn").verdicts &&
+      firstCopy(by(n, "fork").verdicts) === by(n, "spawn").verdicts &&
       by(n, "fork").verdicts === by(n, "reuse").verdicts;
     return `${["fork", "spawn", "reuse"].every((v) => by(n, v as Row["variant"]).allPass) ? "all pass" : "NOT ALL PASS"}, ${same ? "identical" : "DIFFER"}`;
   });

@@ -14,7 +14,6 @@ environment, and rlimits on address space, CPU seconds, processes, file size, op
 """
 
 import ctypes
-import errno
 import os
 import resource
 import shutil
@@ -340,4 +339,3 @@ def describe_status(status):
     return None
 
 
-__all__ = ["Sandbox", "describe_status", "errno"]

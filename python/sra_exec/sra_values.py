@@ -381,7 +381,10 @@ def has_nan(data):
 
 
 def short_repr(value, limit=300):
-    """repr for reports, bounded: huge outputs are cut, and a repr that fails says so."""
+    """repr for reports, bounded: huge outputs are cut, and a repr that fails says so (Python refuses
+    to print integers of over 4,300 digits: those are described by their size)."""
+    if type(value) is int and value.bit_length() > 14000:
+        return "<an int of about %d digits>" % int(value.bit_length() * 0.30103)
     try:
         text = repr(value)
     except Exception as e:  # a stand-in never raises, but keep reports from ever failing
