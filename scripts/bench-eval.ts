@@ -17,6 +17,7 @@
  * .sra-cache/bench-eval (reused by later runs) and not timed with the evaluation, as evalplus caches
  * its ground truth too.
  */
+import { readFileSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -51,6 +52,26 @@ interface Row {
   allPass: boolean;
   verdicts: string;
   load: [number, number];
+  /** CPU seconds of the executor's processes and their children, and of this process. */
+  cpuSeconds: number;
+}
+
+/** user + system time of a process and of its reaped children (/proc/<pid>/stat, in clock ticks). */
+function processCpu(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[11..14] are utime, stime, cutime, cstime (the 14th-17th of the whole line)
+    return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function executorCpu(ex: Executor): number {
+  const { zygotes, judges } = ex.processIds();
+  // This process's own time plus every child it has reaped (spawned interpreters that have exited).
+  return [process.pid, ...zygotes, ...judges].reduce((sum, pid) => sum + processCpu(pid), 0);
 }
 
 function canonicalSamples(b: EvalBenchmark, copies: number): EvalSample[] {
@@ -76,6 +97,7 @@ async function measure(
   try {
     const samples = canonicalSamples(b, copies);
     const loadBefore = os.loadavg()[0] ?? 0;
+    const cpuBefore = executorCpu(ex);
     const t0 = performance.now();
     const { results, summary } = await evaluateSamples({
       benchmark: b,
@@ -85,6 +107,7 @@ async function measure(
       reuseIdentical: variant === "reuse",
     });
     const seconds = (performance.now() - t0) / 1000;
+    const cpuSeconds = executorCpu(ex) - cpuBefore;
     const verdicts = results
       .map((r) => `${r.task_id}#${r.index}:${r.base_status}/${r.plus_status}`)
       .join("\n");
@@ -99,6 +122,7 @@ async function measure(
       allPass: results.every((r) => r.base_status === "pass" && r.plus_status === "pass"),
       verdicts,
       load: [loadBefore, os.loadavg()[0] ?? 0],
+      cpuSeconds,
     };
   } finally {
     await ex.close();
@@ -158,6 +182,11 @@ function printTable(rows: Row[], floors: Record<string, number>, plan: [string, 
   add("samples / checks", (n) => cell(n, (r) => `${r.samples} / ${r.checks}`));
   add("**fork (zygote): wall time**", (n) => `**${by(n, "fork").seconds.toFixed(1)} s**`);
   add("fork: checks per second", (n) => by(n, "fork").checksPerSecond.toFixed(1));
+  add("fork: CPU seconds (sra, executor processes, children)", (n) => by(n, "fork").cpuSeconds.toFixed(1));
+  add(
+    "**fork: CPU seconds / workers** (its wall time on an idle machine)",
+    (n) => `**${(by(n, "fork").cpuSeconds / workers).toFixed(1)} s**`,
+  );
   const spawnSeconds = (n: string) => (by(n, "spawn").seconds * by(n, "fork").copies) / by(n, "spawn").copies;
   add("spawn (a new interpreter per check): wall time", (n) => {
     const r = by(n, "spawn");
@@ -177,7 +206,21 @@ function printTable(rows: Row[], floors: Record<string, number>, plan: [string, 
       ? "-"
       : `**${(by(n, "fork").seconds / (EVALPLUS_SECONDS[n] ?? 1)).toFixed(2)}**`,
   );
-  add("canonical compute alone (floor, 2 workers)", (n) => `${(floors[n] ?? 0).toFixed(1)} s`);
+  add("**fork CPU / workers vs evalplus**", (n) =>
+    quick && n === "humaneval-plus"
+      ? "-"
+      : `**${(by(n, "fork").cpuSeconds / workers / (EVALPLUS_SECONDS[n] ?? 1)).toFixed(2)}**`,
+  );
+  add(
+    "canonical solutions' own compute (the floor, over the workers)",
+    (n) => `${(floors[n] ?? 0).toFixed(1)} s`,
+  );
+  add(
+    "spawn: CPU seconds",
+    (n) =>
+      `${by(n, "spawn").cpuSeconds.toFixed(1)}${by(n, "spawn").copies !== by(n, "fork").copies ? " (x 1)" : ""}`,
+  );
+  add("reuse: CPU seconds", (n) => by(n, "reuse").cpuSeconds.toFixed(1));
   add("reuse identical samples: wall time", (n) => `${by(n, "reuse").seconds.toFixed(1)} s`);
   add("verdicts: all pass, identical across variants", (n) => {
     // spawn ran one copy: compare it with the first copy of the others.

@@ -3,12 +3,16 @@
  * (expected values recorded from a "canonical" function, as for the benchmarks), assert tests,
  * stdin/stdout and call-based APPS tests, compile checks, and the executor's own start-up paths.
  */
+import { existsSync, readFileSync } from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PythonNotFoundError } from "../src/errors.js";
 import { Executor } from "../src/execute/executor.js";
+import { harnessMain } from "../src/execute/harness-process.js";
 import { findPython } from "../src/execute/python.js";
 import type { Oracle } from "../src/execute/types.js";
+import { ROOT } from "./support/cli.js";
 
 let ex: Executor;
 beforeAll(async () => {
@@ -451,7 +455,19 @@ describe("the executor itself", () => {
     }
   });
 
-  it("defaults to one worker per core", () => {
-    expect(os.availableParallelism()).toBeGreaterThan(0);
+  it("ships its harness: found from the package root, and listed in package.json's files", () => {
+    expect(existsSync(harnessMain())).toBe(true);
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { files: string[] };
+    expect(pkg.files).toContain("python/sra_exec/*.py");
+    expect(path.relative(ROOT, harnessMain())).toBe(path.join("python", "sra_exec", "__main__.py"));
+  });
+
+  it("defaults to one worker per core", async () => {
+    const one = await Executor.start({ mode: "spawn" });
+    try {
+      expect(one.workers).toBe(os.availableParallelism());
+    } finally {
+      await one.close();
+    }
   });
 });
