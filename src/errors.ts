@@ -180,6 +180,16 @@ export class ParseError extends SraError {
   }
 }
 
+/** No usable Python interpreter for the code executor (exit 1); the hint names the fix. */
+export class PythonNotFoundError extends SraError {
+  readonly exitCode = EXIT.failure;
+}
+
+/** The code executor itself failed (its process died, or broke the protocol) rather than a sample. */
+export class ExecutorError extends SraError {
+  readonly exitCode = EXIT.failure;
+}
+
 /** `sra merge --strict` found records with the same id and different content (exit 1, nothing written). */
 export class MergeConflictError extends SraError {
   readonly exitCode = EXIT.failure;

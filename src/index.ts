@@ -5,6 +5,12 @@
  * internal and may change.
  */
 
+// Running code and evaluating it (the sandboxed executor, benchmark loading, pass@k): what `sra eval`
+// and generate's code checks are built on.
+export type { EvalBenchmark, EvalTask, TaskTests } from "./benchmarks/eval-tasks.js";
+export { EVAL_BENCHMARKS, loadEvalBenchmark } from "./benchmarks/eval-tasks.js";
+export type { ExpectedOutputs, ExpectedSet } from "./benchmarks/expected.js";
+export { prepareExpected } from "./benchmarks/expected.js";
 // Commands (what the CLI calls).
 export type { DecontaminateOptions, DecontaminateResult } from "./commands/decontaminate.js";
 export { DECONTAMINATE_DEFAULTS, decontaminate } from "./commands/decontaminate.js";
@@ -28,6 +34,7 @@ export {
   EngineError,
   EngineMissingError,
   EXIT,
+  ExecutorError,
   InputError,
   InputErrors,
   InterruptedError,
@@ -37,11 +44,34 @@ export {
   ModelDownloadError,
   OutputError,
   ParseError,
+  PythonNotFoundError,
   ServerCheckError,
   SraError,
   TooManyFailuresError,
   UsageError,
 } from "./errors.js";
+export type { CompareRun, CompareTable } from "./eval/compare-table.js";
+export { compareTable, formatCompareMarkdown, formatCompareText } from "./eval/compare-table.js";
+export type { EvalSample, EvaluateOptions, Evaluation } from "./eval/evaluate.js";
+export { evaluateSamples } from "./eval/evaluate.js";
+export { meanPassAtK, PASS_AT_K, passAtK } from "./eval/pass-at-k.js";
+export type { EvalResult, EvalSummary } from "./eval/records.js";
+export { EvalResultSchema, EvalSummarySchema } from "./eval/records.js";
+export { formatSample, parseSamples } from "./eval/samples-format.js";
+export type { Extraction, Sanitized } from "./eval/sanitize.js";
+export { sanitize } from "./eval/sanitize.js";
+export type { ExecutorOptions } from "./execute/executor.js";
+export { Executor } from "./execute/executor.js";
+export { EVALPLUS_LIMITS, perInputLimits, setDeadline } from "./execute/limits.js";
+export type {
+  AssertCheck,
+  CheckFailure,
+  CheckStatus,
+  FunctionCheck,
+  SandboxReport,
+  StdioCheck,
+  Verdict,
+} from "./execute/types.js";
 // Export and stats.
 export { exportDataset } from "./export/export-dataset.js";
 // Models: the Llm interface, the stack every command uses, presets.

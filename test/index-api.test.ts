@@ -22,8 +22,19 @@ describe("public API (src/index.ts)", () => {
     "resolveGguf",
     "presetModelFiles",
     "createRng",
+    "loadEvalBenchmark",
+    "prepareExpected",
+    "evaluateSamples",
+    "passAtK",
+    "sanitize",
+    "parseSamples",
+    "compareTable",
   ])("exports %s as a function", (name) => {
     expect(typeof (sra as Record<string, unknown>)[name]).toBe("function");
+  });
+
+  it("exports the code executor as a class with a start function", () => {
+    expect(typeof sra.Executor.start).toBe("function");
   });
 
   it("computes UCB1 through the public API as the paper's equation 1", () => {
