@@ -21,6 +21,11 @@ describe("public API (src/index.ts)", () => {
     "createLlamaCppLlm",
     "resolveGguf",
     "presetModelFiles",
+    "checkLlm",
+    "chooseEngine",
+    "openInProcessEngine",
+    "cacheRoot",
+    "cacheDir",
     "createRng",
   ])("exports %s as a function", (name) => {
     expect(typeof (sra as Record<string, unknown>)[name]).toBe("function");
