@@ -203,23 +203,9 @@ async function openRun(
   const { created } = await prepareOutputDir(dir, "--out");
   await lockRunDir(dir, lock, io);
   await removeStaleTempFiles(dir, Object.values(RUN_FILES));
-  // The server(s), before the first problem: unreachable, 401, model not served -> exit 1 now. In
-  // process: the engine is installed and the model file is there (downloaded now if need be).
-  let check: LlmCheck = { warnings: [] };
-  if (selection.counts.todo > 0) {
-    const download = downloadProgressPrinter(io.stderr);
-    try {
-      check = await checkLlm(withDownload(llmStackOptions(config, apiKey, io.env), io, download.onProgress));
-    } catch (e) {
-      download.end();
-      // Nothing was run: leave no empty run directory behind (only one we created just now).
-      if (created) {
-        await lock.held?.release();
-        await fsp.rmdir(dir).catch(() => undefined);
-      }
-      throw e;
-    }
-  }
+  // The model, before the first problem (and before the run directory holds anything).
+  const nothing: LlmCheck = { warnings: [] };
+  const check = selection.counts.todo > 0 ? await checkTheModel(run, io, { created, lock }) : nothing;
   await makeDirectory(dir);
   await writeRunConfig(dir, config);
   const logger = createLogger({
@@ -268,15 +254,51 @@ async function openRun(
   return { logger, files, check };
 }
 
-/** In process: the download's progress on stderr, and the caller's signal to abort it. */
+/**
+ * The server(s), before the first problem: unreachable, 401, model not served -> exit 1 now. In
+ * process: the engine is installed and the model file is there (downloaded now if need be; Ctrl-C
+ * ends a download with exit 130). A failure leaves no run directory behind that this call made.
+ */
+async function checkTheModel(
+  run: Prepared,
+  io: GenerateIo,
+  made: { created: boolean; lock: LockHolder },
+): Promise<LlmCheck> {
+  const download = downloadProgressPrinter(io.stderr);
+  const interrupted = new AbortController();
+  const interrupt = io.handleSignals
+    ? installInterruptHandlers(() =>
+        interrupted.abort(
+          new InterruptedError("interrupted before the first problem (checking or downloading the model)", {
+            hint: "rerun the same command",
+          }),
+        ),
+      )
+    : undefined;
+  const signal = io.signal ? AbortSignal.any([io.signal, interrupted.signal]) : interrupted.signal;
+  try {
+    const options = llmStackOptions(run.config, run.apiKey, io.env);
+    return await checkLlm(withDownload(options, signal, download.onProgress));
+  } catch (e) {
+    download.end();
+    if (made.created) {
+      await made.lock.held?.release();
+      await fsp.rmdir(run.dir).catch(() => undefined);
+    }
+    throw e;
+  } finally {
+    interrupt?.dispose();
+  }
+}
+
+/** In process: the download's progress on stderr, and the signal that aborts it. */
 function withDownload(
   o: LlmStackOptions,
-  io: GenerateIo,
+  signal: AbortSignal,
   onDownloadProgress: (p: DownloadProgress) => void,
 ): LlmStackOptions {
   if (!o.inProcess) return o;
-  const signal = io.signal ? { signal: io.signal } : {};
-  return { ...o, inProcess: { ...o.inProcess, onDownloadProgress, ...signal } };
+  return { ...o, inProcess: { ...o.inProcess, onDownloadProgress, signal } };
 }
 
 async function runThePool(
