@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GenerateOptions, resolveGenerateConfig } from "../src/commands/generate.js";
 import { ConfigError, UsageError } from "../src/errors.js";
 import { loadPresets } from "../src/llm/presets.js";
-import { diffResultFields, mergeLayers, resultFields, type Settings } from "../src/run/config.js";
+import {
+  diffResultFields,
+  diffRunConfigs,
+  mergeLayers,
+  resultFields,
+  type Settings,
+} from "../src/run/config.js";
 import { GENERATE_SETTINGS } from "../src/run/generate-settings.js";
 import { checkSavedConfig } from "../src/run/resolve-config.js";
 import { DEFAULT_SEARCH_PARAMS } from "../src/search/params.js";
@@ -315,6 +321,27 @@ describe("which engine runs: an explicit --engine, else a base URL means the ser
       "model.gguf.quant",
       "model.gguf.repo",
       "llamaCpp.contextSize",
+    ]);
+  });
+
+  it("configs compared for resume and merge: an old config without engine is a server's", async () => {
+    const server = await resolve({ model: "gemma-2-2b" });
+    const { engine: _engine, ...legacy } = server;
+    expect(diffRunConfigs(legacy, server)).toEqual([]);
+    const inProcess = await resolve({ model: "gemma-2-2b" }, {}, {});
+    // In process the scores are guided by default: that changes results too.
+    expect(diffRunConfigs(legacy, inProcess).map((d) => d.path)).toEqual([
+      "engine",
+      "search.guided",
+      "model.gguf.quant",
+      "model.gguf.repo",
+    ]);
+    const otherFile = await resolve({ model: "gemma-2-2b", llamaCpp: { gguf } }, {}, {});
+    expect(diffRunConfigs(inProcess, otherFile).map((d) => d.path)).toEqual([
+      "model.gguf.bytes",
+      "model.gguf.path",
+      "model.gguf.quant",
+      "model.gguf.repo",
     ]);
   });
 

@@ -144,6 +144,22 @@ export function resultFields(engine: EngineName | undefined): string[] {
   return engine === "llama-cpp" ? [...RESULT_FIELDS, ...IN_PROCESS_RESULT_FIELDS] : [...RESULT_FIELDS];
 }
 
+/** A saved config.json as a comparable one: a run made before the engine could be chosen ran on a server. */
+export function withSavedEngine(raw: unknown): Record<string, unknown> {
+  return { engine: "openai", ...(isPlainObject(raw) ? raw : {}) };
+}
+
+/**
+ * The result fields on which two run configs differ (resume: saved vs this command; merge: run vs
+ * run), configs saved before the engine setting read as the server's, and the in-process fields
+ * compared when `b` runs in process.
+ */
+export function diffRunConfigs(a: unknown, b: unknown): ConfigDifference[] {
+  const left = withSavedEngine(a);
+  const right = withSavedEngine(b);
+  return diffResultFields(left, right, resultFields(right.engine as EngineName));
+}
+
 /** config path -> the flag that sets it, so an error names what the user typed. */
 export const FLAG_FOR_PATH: Readonly<Record<string, string>> = {
   ...flagsByPath(tableEntries(GENERATE_SETTINGS)),

@@ -17,13 +17,13 @@ import { valueAt } from "../util/option-table.js";
 import { VERSION } from "../version.js";
 import {
   defaultSettings,
-  diffResultFields,
+  diffRunConfigs,
   formatDifference,
   type RunConfig,
   readSettingsFile,
   resolveRunConfig,
-  resultFields,
   type Settings,
+  withSavedEngine,
 } from "./config.js";
 import { PLACEHOLDER_API_KEY } from "./generate-settings.js";
 
@@ -121,9 +121,8 @@ export async function checkSavedConfig(dir: string, config: RunConfig): Promise<
       hint: "the run's config.json is damaged; restore it or start a new --out directory",
     });
   }
-  // A run made before the engine could be chosen ran on a server.
-  const saved = { engine: "openai", ...read.raw };
-  const diffs = diffResultFields(saved, config, resultFields(config.engine));
+  const saved = withSavedEngine(read.raw);
+  const diffs = diffRunConfigs(saved, config);
   if (diffs.length > 0) {
     throw new ConfigError(diffs.map(formatDifference), file, {
       hint:
