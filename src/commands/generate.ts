@@ -17,7 +17,9 @@ import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { describeError, InterruptedError, TooManyFailuresError } from "../errors.js";
 import { createLlmStack, type LlmStack, type LlmStackOptions } from "../llm/create-llm-stack.js";
-import { checkLlmServers, checkWarnings } from "../llm/open-llm.js";
+import { downloadProgressPrinter } from "../llm/llama-cpp/download-progress.js";
+import type { DownloadProgress } from "../llm/llama-cpp/model-file.js";
+import { checkLlm, type LlmCheck, withCheck } from "../llm/open-llm.js";
 import type { PromptSet } from "../roles/prompts.js";
 import { formatBanner, formatReadNotes } from "../run/banner.js";
 import type { RunConfig, Settings } from "../run/config.js";
@@ -88,7 +90,7 @@ export interface GenerateIo {
    * How the run's LLM stack is made from its options (default createLlmStack): for library users
    * with a stack of their own, and for tests that give it a clock and a sleep.
    */
-  llmStack?: (options: LlmStackOptions) => LlmStack;
+  llmStack?: (options: LlmStackOptions) => LlmStack | Promise<LlmStack>;
 }
 
 export interface GenerateResult {
@@ -120,8 +122,8 @@ interface Prepared {
 interface OpenRun {
   logger: Logger;
   files: RunAppenders;
-  /** Server-check warnings, for the banner. */
-  warnings: string[];
+  /** What the check found: server warnings for the banner, or the in-process engine's model file. */
+  check: LlmCheck;
 }
 
 /** How the pool ended. */
@@ -201,20 +203,9 @@ async function openRun(
   const { created } = await prepareOutputDir(dir, "--out");
   await lockRunDir(dir, lock, io);
   await removeStaleTempFiles(dir, Object.values(RUN_FILES));
-  // The server(s), before the first problem: unreachable, 401, model not served -> exit 1 now.
-  let warnings: string[] = [];
-  if (selection.counts.todo > 0) {
-    try {
-      warnings = checkWarnings(await checkLlmServers(llmStackOptions(config, apiKey)));
-    } catch (e) {
-      // Nothing was run: leave no empty run directory behind (only one we created just now).
-      if (created) {
-        await lock.held?.release();
-        await fsp.rmdir(dir).catch(() => undefined);
-      }
-      throw e;
-    }
-  }
+  // The model, before the first problem (and before the run directory holds anything).
+  const nothing: LlmCheck = { warnings: [] };
+  const check = selection.counts.todo > 0 ? await checkTheModel(run, io, { created, lock }) : nothing;
   await makeDirectory(dir);
   await writeRunConfig(dir, config);
   const logger = createLogger({
@@ -251,7 +242,8 @@ async function openRun(
     },
     "generate: start",
   );
-  for (const w of warnings) logger.warn({ warning: w }, "generate: server check");
+  for (const w of check.warnings) logger.warn({ warning: w }, "generate: server check");
+  if (check.modelFile) logger.info({ modelFile: check.modelFile }, "generate: in-process model file");
   const stage = config.stage;
   const files: RunAppenders = {
     trees: stage === "code" ? undefined : await openRecordAppender(dir, "trees"),
@@ -259,7 +251,54 @@ async function openRun(
     samples: stage === "plans" ? undefined : await openRecordAppender(dir, "samples"),
     failures: await openRecordAppender(dir, "failures"),
   };
-  return { logger, files, warnings };
+  return { logger, files, check };
+}
+
+/**
+ * The server(s), before the first problem: unreachable, 401, model not served -> exit 1 now. In
+ * process: the engine is installed and the model file is there (downloaded now if need be; Ctrl-C
+ * ends a download with exit 130). A failure leaves no run directory behind that this call made.
+ */
+async function checkTheModel(
+  run: Prepared,
+  io: GenerateIo,
+  made: { created: boolean; lock: LockHolder },
+): Promise<LlmCheck> {
+  const download = downloadProgressPrinter(io.stderr);
+  const interrupted = new AbortController();
+  const interrupt = io.handleSignals
+    ? installInterruptHandlers(() =>
+        interrupted.abort(
+          new InterruptedError("interrupted before the first problem (checking or downloading the model)", {
+            hint: "rerun the same command",
+          }),
+        ),
+      )
+    : undefined;
+  const signal = io.signal ? AbortSignal.any([io.signal, interrupted.signal]) : interrupted.signal;
+  try {
+    const options = llmStackOptions(run.config, run.apiKey, io.env);
+    return await checkLlm(withDownload(options, signal, download.onProgress));
+  } catch (e) {
+    download.end();
+    if (made.created) {
+      await made.lock.held?.release();
+      await fsp.rmdir(run.dir).catch(() => undefined);
+    }
+    throw e;
+  } finally {
+    interrupt?.dispose();
+  }
+}
+
+/** In process: the download's progress on stderr, and the signal that aborts it. */
+function withDownload(
+  o: LlmStackOptions,
+  signal: AbortSignal,
+  onDownloadProgress: (p: DownloadProgress) => void,
+): LlmStackOptions {
+  if (!o.inProcess) return o;
+  return { ...o, inProcess: { ...o.inProcess, onDownloadProgress, signal } };
 }
 
 async function runThePool(
@@ -307,8 +346,11 @@ async function runThePool(
       })
     : undefined;
   try {
-    io.stderr.write(formatBanner(dir, config, selection.counts));
-    for (const w of opened.warnings) io.stderr.write(`sra: warning: ${w}\n`);
+    const todo = selection.counts.todo > 0 && !stop.signal.aborted;
+    // In process the model is loaded first (a second or two), so the banner can say how it runs.
+    if (todo) outcome.stack = await openStack(run, opened, io, stop.signal);
+    io.stderr.write(formatBanner(dir, config, selection.counts, outcome.stack?.describe()));
+    for (const w of opened.check.warnings) io.stderr.write(`sra: warning: ${w}\n`);
     io.stderr.write(formatReadNotes(selection.readStats));
     const { readStats } = selection;
     if (readStats.invalid > 0) {
@@ -317,12 +359,7 @@ async function runThePool(
         "invalid records skipped",
       );
     }
-    if (selection.counts.todo > 0 && !stop.signal.aborted) {
-      outcome.stack = (io.llmStack ?? createLlmStack)({
-        ...llmStackOptions(config, run.apiKey),
-        logger,
-        now,
-      });
+    if (todo && outcome.stack) {
       const ctx: WorkerContext = {
         config,
         engine: (io.engine ?? createEngine)(config, run.prompts),
@@ -355,6 +392,22 @@ async function runThePool(
   return outcome;
 }
 
+/** The run's LLM stack, with what the check found (the in-process model file) and the run's stop signal. */
+async function openStack(
+  run: Prepared,
+  opened: OpenRun,
+  io: GenerateIo,
+  signal: AbortSignal,
+): Promise<LlmStack> {
+  const options = withCheck(llmStackOptions(run.config, run.apiKey, io.env), opened.check);
+  return (io.llmStack ?? createLlmStack)({
+    ...options,
+    ...(options.inProcess ? { inProcess: { ...options.inProcess, signal } } : {}),
+    logger: opened.logger,
+    now: run.now,
+  });
+}
+
 async function finish(
   run: Prepared,
   selection: Selection,
@@ -381,6 +434,7 @@ async function finish(
     counters: outcome.counters,
     totals,
     llm: outcome.stack?.stats() ?? null,
+    engine: outcome.stack?.describe() ?? null,
   });
   // A summary that cannot be written (the disk that stopped the run is still full) must not hide
   // why the run stopped, nor keep the summary from the terminal.

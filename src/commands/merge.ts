@@ -13,7 +13,7 @@ import { createWriteStream } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { ConfigError, InputError, MergeConflictError, OutputError, UsageError } from "../errors.js";
-import { diffResultFields, formatDifference } from "../run/config.js";
+import { diffRunConfigs, formatDifference } from "../run/config.js";
 import { readSavedConfig, writeRunConfig } from "../run-dir/config-file.js";
 import { MERGE_REPORT_FILE, RUN_FILES, runPath } from "../run-dir/layout.js";
 import { fileExists, idLines, RECORD_SCHEMAS } from "../run-dir/records.js";
@@ -196,7 +196,7 @@ async function agreeingConfig(dirs: readonly string[]): Promise<Record<string, u
   const first = configs[0] as Record<string, unknown>;
   const issues: string[] = [];
   for (let i = 1; i < configs.length; i++) {
-    for (const d of diffResultFields(first, configs[i])) {
+    for (const d of diffRunConfigs(first, configs[i])) {
       issues.push(
         `${path.basename(dirs[i] as string)}: ${formatDifference(d).replace("this command has", "it has")}`,
       );

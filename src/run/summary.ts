@@ -2,7 +2,7 @@
  * summary.json (written atomically at the end of every invocation, interrupted or not) and the
  * human summary printed on stderr. Pure: the numbers come in, a record and text come out.
  */
-import type { LlmStackStats } from "../llm/create-llm-stack.js";
+import type { LlmStackDescription, LlmStackStats } from "../llm/create-llm-stack.js";
 import type { RunTotals } from "../run-dir/accumulator.js";
 import { formatCount, formatDuration } from "./progress.js";
 
@@ -124,7 +124,35 @@ type RunLlmStats = Pick<
   | "outages"
   | "outageMs"
   | "endpoints"
-> & { finalCap: number };
+> & { finalCap: number; engine?: EngineSummary };
+
+/**
+ * In process: what ran the model (the file, its size and origin, llama.cpp's device, threads,
+ * sequences, context, chat template) and what its prompt cache and grammars did.
+ */
+export type EngineSummary = Extract<LlmStackDescription, { engine: "llama-cpp" }> & {
+  requests: number;
+  /** The most sequences decoding at once. */
+  maxActive: number;
+  promptTokens: number;
+  /** Prompt tokens a sequence already held from an earlier request, not evaluated again. */
+  reusedPromptTokens: number;
+  /** Replies constrained by a grammar (guided scores): each one parses. */
+  grammarConstrained: number;
+};
+
+function engineSummary(s: LlmStackStats, d: LlmStackDescription | null): EngineSummary | undefined {
+  if (!s.engine || !d || d.engine !== "llama-cpp") return undefined;
+  const e = s.engine;
+  return {
+    ...d,
+    requests: e.requests,
+    maxActive: e.maxActive,
+    promptTokens: e.promptTokens,
+    reusedPromptTokens: e.reusedPromptTokens,
+    grammarConstrained: e.grammarConstrained,
+  };
+}
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / b) * 1000) / 1000 : null);
 
@@ -143,12 +171,15 @@ export function buildSummary(input: {
   counters: RunCounters;
   totals: RunTotals;
   llm: LlmStackStats | null;
+  /** What the stack ran on (in process: the engine block of the llm section). */
+  engine?: LlmStackDescription | null;
 }): RunSummary {
   const c = input.counters;
   const seconds = Math.max(0, (input.finishedAt - input.startedAt) / 1000);
   const finished = c.done + c.failed;
   const records = c.done;
   const s = input.llm;
+  const engine = s ? engineSummary(s, input.engine ?? null) : undefined;
   return {
     version: 1,
     runDir: input.runDir,
@@ -197,6 +228,7 @@ export function buildSummary(input: {
           outages: s.outages,
           outageMs: s.outageMs,
           endpoints: s.endpoints,
+          ...(engine ? { engine } : {}),
         }
       : null,
   };
@@ -235,6 +267,14 @@ export function formatRunSummary(s: RunSummary): string {
         `${formatCount(s.llm.completionTokens)} completion tokens, ${formatCount(t.completionTokensPerSecond ?? 0)} tok/s, ` +
         `max ${s.llm.maxInFlight} in flight`,
     );
+    const e = s.llm.engine;
+    if (e) {
+      const reused = e.promptTokens > 0 ? Math.round((100 * e.reusedPromptTokens) / e.promptTokens) : 0;
+      lines.push(
+        `  engine: llama.cpp in process, ${e.maxActive} of ${e.parallel} sequences busy at most; ` +
+          `${reused}% of prompt tokens reused from a sequence's cache; ${e.grammarConstrained} grammar-constrained replies`,
+      );
+    }
     if (s.llm.outages > 0) {
       lines.push(
         `  server outages: ${s.llm.outages} (every endpoint down; ${Math.round(s.llm.outageMs / 1000)} s in all, waited out)`,
