@@ -22,6 +22,7 @@ import type { PromptSet } from "../roles/prompts.js";
 import { formatBanner, formatReadNotes } from "../run/banner.js";
 import type { RunConfig, Settings } from "../run/config.js";
 import { createEngine, type Engine } from "../run/engine.js";
+import { failedRunReason, maxFailuresOf } from "../run/failure-budget.js";
 import { PLACEHOLDER_API_KEY } from "../run/generate-settings.js";
 import { createRunStop, installInterruptHandlers, type RunStop } from "../run/interrupt.js";
 import { runPool } from "../run/pool.js";
@@ -355,6 +356,18 @@ async function runThePool(
   return outcome;
 }
 
+/** A run that went to its end with too many of its problems failed (failedRunReason): exit 1. */
+function failedRunError(reason: string, nothingToDo: boolean): TooManyFailuresError {
+  if (nothingToDo) {
+    return new TooManyFailuresError(`nothing to do: ${reason}`, {
+      hint: "rerun with --retry-failures to redo the failed problems (failures.jsonl says why each failed)",
+    });
+  }
+  return new TooManyFailuresError(`${reason}; finished work is kept`, {
+    hint: "see failures.jsonl and generate.log; fix the cause, then rerun with --retry-failures",
+  });
+}
+
 async function finish(
   run: Prepared,
   selection: Selection,
@@ -364,6 +377,15 @@ async function finish(
 ): Promise<GenerateResult> {
   const { dir, config, now } = run;
   const { stopped } = outcome.stop;
+  const failedBecause =
+    stopped.cause === "completed" && outcome.error === undefined
+      ? failedRunReason(maxFailuresOf(config.run.maxFailures), {
+          done: outcome.counters.done,
+          failed: outcome.counters.failed,
+          alreadyDone: selection.counts.alreadyDone,
+          failedEarlier: selection.counts.failedEarlier,
+        })
+      : undefined;
   // Totals of the whole run directory (every invocation), streamed from its files.
   const totals = await computeRunTotals(dir);
   const summary = buildSummary({
@@ -377,6 +399,7 @@ async function finish(
     finishedAt: now(),
     stopCause: stopped.cause,
     ...(stopped.detail ? { stopDetail: stopped.detail } : {}),
+    ...(failedBecause ? { failedBecause } : {}),
     problems: selection.counts,
     counters: outcome.counters,
     totals,
@@ -407,5 +430,6 @@ async function finish(
       hint: "see failures.jsonl and generate.log; fix the cause, then rerun with --retry-failures",
     });
   }
+  if (failedBecause !== undefined) throw failedRunError(failedBecause, selection.counts.todo === 0);
   return { config, summary };
 }

@@ -83,6 +83,8 @@ export interface RunSummary {
   seconds: number;
   stopCause: StopCause;
   stopDetail?: string;
+  /** Set when the run went to its end but failed all the same (exit 1): too many problems failed. */
+  failedBecause?: string;
   problems: SelectionCounts;
   thisRun: {
     done: number;
@@ -139,6 +141,7 @@ export function buildSummary(input: {
   finishedAt: number;
   stopCause: StopCause;
   stopDetail?: string;
+  failedBecause?: string;
   problems: SelectionCounts;
   counters: RunCounters;
   totals: RunTotals;
@@ -162,6 +165,7 @@ export function buildSummary(input: {
     seconds: Math.round(seconds * 1000) / 1000,
     stopCause: input.stopCause,
     ...(input.stopDetail ? { stopDetail: input.stopDetail } : {}),
+    ...(input.failedBecause ? { failedBecause: input.failedBecause } : {}),
     problems: input.problems,
     thisRun: {
       done: c.done,
@@ -208,7 +212,9 @@ export function formatRunSummary(s: RunSummary): string {
   const lines: string[] = [];
   const head =
     s.stopCause === "completed"
-      ? "done"
+      ? s.failedBecause
+        ? "failed"
+        : "done"
       : s.stopCause === "interrupted"
         ? "interrupted"
         : s.stopCause === "max-failures"
@@ -246,6 +252,11 @@ export function formatRunSummary(s: RunSummary): string {
     // Say what to do about them, not only that they exist.
     lines.push(
       `  failures: ${kinds.map(([k, n]) => `${k} ${n}`).join(", ")} (see failures.jsonl; once the cause is fixed, rerun with --retry-failures)`,
+    );
+  }
+  if (s.problems.failedEarlier > 0) {
+    lines.push(
+      `  skipped ${s.problems.failedEarlier} problems that failed earlier (see failures.jsonl): --retry-failures redoes them`,
     );
   }
   lines.push(
