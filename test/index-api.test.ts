@@ -19,6 +19,8 @@ describe("public API (src/index.ts)", () => {
     "readProblems",
     "createLlmStack",
     "createRng",
+    "openJournal",
+    "requestKey",
   ])("exports %s as a function", (name) => {
     expect(typeof (sra as Record<string, unknown>)[name]).toBe("function");
   });

@@ -77,6 +77,7 @@ const HELP_ORDER: readonly string[] = [
   "server.timeoutSec",
   "server.maxOutageSec",
   "run.retryFailures",
+  "run.journal",
 ];
 const TRAILING = ["--config", "--log-level", "--no-progress"] as const;
 

@@ -47,6 +47,7 @@ import {
 } from "../run/summary.js";
 import { type RunAppenders, runProblem, type WorkerContext } from "../run/worker.js";
 import { writeRunConfig } from "../run-dir/config-file.js";
+import { openJournal, type RequestJournal } from "../run-dir/journal.js";
 import { RUN_FILES, runPath } from "../run-dir/layout.js";
 import { computeRunTotals } from "../run-dir/read-run.js";
 import { openRecordAppender } from "../run-dir/records.js";
@@ -121,8 +122,12 @@ interface Prepared {
 interface OpenRun {
   logger: Logger;
   files: RunAppenders;
+  /** The request journal (undefined with --no-journal). */
+  journal?: RequestJournal;
   /** Server-check warnings, for the banner. */
   warnings: string[];
+  /** Where a warning during the run goes (stderr; above the progress bar once it is drawn). */
+  notice: { say: (text: string) => void };
 }
 
 /** How the pool ended. */
@@ -260,7 +265,23 @@ async function openRun(
     samples: stage === "plans" ? undefined : await openRecordAppender(dir, "samples"),
     failures: await openRecordAppender(dir, "failures"),
   };
-  return { logger, files, warnings };
+  const notice = { say: (text: string) => void io.stderr.write(`${text}\n`) };
+  const journal = config.run.journal
+    ? await openJournal(dir, {
+        model: config.model.servedModel,
+        // Left by a crash after the problem's outcome was written: nothing will ask for them again.
+        isFinished: (id) =>
+          state.sampleIds.has(id) ||
+          state.failures.has(id) ||
+          (config.stage === "plans" && state.planIds.has(id)),
+        now: run.now,
+        warn: (message, fields) => {
+          logger.warn(fields, message);
+          notice.say(`sra: warning: ${message}`);
+        },
+      })
+    : undefined;
+  return { logger, files, warnings, notice, ...(journal ? { journal } : {}) };
 }
 
 async function runThePool(
@@ -328,6 +349,7 @@ async function runThePool(
         config,
         engine: (io.engine ?? createEngine)(config, run.prompts),
         llm: outcome.stack.llm,
+        ...(opened.journal ? { journal: opened.journal } : {}),
         rng: createRng(config.seed),
         now,
         signal: stop.signal,
@@ -337,6 +359,7 @@ async function runThePool(
         message: (text) => progress.message(text),
         stop: (cause, detail) => stop.stop(cause, detail),
       };
+      opened.notice.say = (text) => progress.message(text);
       progress.start();
       const tasks = scheduleTasks(dir, config, run.state, selection);
       await runPool(tasks, { concurrency: config.run.concurrency, signal: stop.signal }, (task) =>
@@ -351,6 +374,7 @@ async function runThePool(
     interrupt?.dispose();
     io.signal?.removeEventListener("abort", onExternalAbort);
     await Promise.allSettled(Object.values(files).map((a) => a?.close()));
+    await opened.journal?.close();
     await outcome.stack?.close().catch(() => undefined);
   }
   return outcome;
@@ -404,6 +428,7 @@ async function finish(
     counters: outcome.counters,
     totals,
     llm: outcome.stack?.stats() ?? null,
+    journal: opened.journal?.stats() ?? null,
   });
   // A summary that cannot be written (the disk that stopped the run is still full) must not hide
   // why the run stopped, nor keep the summary from the terminal.

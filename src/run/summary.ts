@@ -4,6 +4,7 @@
  */
 import type { LlmStackStats } from "../llm/create-llm-stack.js";
 import type { RunTotals } from "../run-dir/accumulator.js";
+import type { JournalStats } from "../run-dir/journal.js";
 import { formatCount, formatDuration } from "./progress.js";
 
 export type StopCause = "completed" | "interrupted" | "max-failures" | "error";
@@ -110,6 +111,12 @@ export interface RunSummary {
   totals: RunTotals;
   /** The LLM stack's counters at the end (the live-only ones, in flight and queued, left out). */
   llm: RunLlmStats | null;
+  /**
+   * The request journal of this invocation (null with --no-journal). `llm` counts the requests the
+   * server got; replies replayed from the journal are counted here, and in the problems' own usage
+   * (thisRun, samples' meta), which describes each problem's whole work as an uninterrupted run would.
+   */
+  journal: JournalStats | null;
 }
 
 type RunLlmStats = Pick<
@@ -146,6 +153,7 @@ export function buildSummary(input: {
   counters: RunCounters;
   totals: RunTotals;
   llm: LlmStackStats | null;
+  journal?: JournalStats | null;
 }): RunSummary {
   const c = input.counters;
   const seconds = Math.max(0, (input.finishedAt - input.startedAt) / 1000);
@@ -203,6 +211,7 @@ export function buildSummary(input: {
           endpoints: s.endpoints,
         }
       : null,
+    journal: input.journal ?? null,
   };
 }
 
@@ -246,6 +255,13 @@ export function formatRunSummary(s: RunSummary): string {
         `  server outages: ${s.llm.outages} (every endpoint down; ${Math.round(s.llm.outageMs / 1000)} s in all, waited out)`,
       );
     }
+  }
+  const j = s.journal;
+  if (j && (j.replayed > 0 || j.writeError !== undefined)) {
+    lines.push(
+      `  journal: ${j.replayed} replies replayed for ${j.resumedUnits} resumed problems (not sent again), ${j.recorded} recorded` +
+        (j.writeError === undefined ? "" : `; stopped recording: ${j.writeError}`),
+    );
   }
   const kinds = Object.entries(t.failuresByKind);
   if (kinds.length > 0) {
