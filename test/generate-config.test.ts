@@ -61,7 +61,7 @@ describe("config resolution: defaults < preset < --config < flags", () => {
     expect(c.server.baseUrls).toEqual(["http://localhost:8000/v1"]);
     expect(c.server.apiKeyEnv).toBe("OPENAI_API_KEY");
     expect(c.server.retry.maxAttempts).toBeGreaterThan(1);
-    expect(c.run).toEqual({ concurrency: 256, maxFailures: 0.5, retryFailures: false });
+    expect(c.run).toEqual({ concurrency: 256, maxFailures: 0.5, retryFailures: false, journal: true });
     expect(c.input.problems).toBe(problems);
     expect(c.prompts.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
