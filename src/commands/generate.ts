@@ -45,6 +45,7 @@ import {
   type RunCounters,
   type RunSummary,
 } from "../run/summary.js";
+import { WorkInProgress } from "../run/work-in-progress.js";
 import { type RunAppenders, runProblem, type WorkerContext } from "../run/worker.js";
 import { writeRunConfig } from "../run-dir/config-file.js";
 import { openJournal, type RequestJournal } from "../run-dir/journal.js";
@@ -294,6 +295,7 @@ async function runThePool(
   const { dir, config, now, startedAt } = run;
   const { logger, files } = opened;
   const counters = createRunCounters();
+  const work = new WorkInProgress();
   const stop = createRunStop();
   const outcome: PoolOutcome = { stop, counters };
   const onExternalAbort = (): void => stop.stop("interrupted", "aborted by the caller");
@@ -316,6 +318,11 @@ async function runThePool(
         cap: s?.cap ?? config.server.maxRequests,
         elapsedMs: now() - startedAt,
         waitingForServer: s?.waitingForServer ?? false,
+        work: {
+          running: work.runningCalls(),
+          finished: work.finishedProblems,
+          finishedCalls: work.finishedCalls,
+        },
       };
     },
   });
@@ -355,6 +362,7 @@ async function runThePool(
         signal: stop.signal,
         files,
         counters,
+        work,
         logger,
         message: (text) => progress.message(text),
         stop: (cause, detail) => stop.stop(cause, detail),

@@ -24,6 +24,7 @@ import { failureBudgetExceeded, maxFailuresOf } from "./failure-budget.js";
 import { failureRecord } from "./failures.js";
 import type { Task } from "./selection.js";
 import { bump, type RunCounters, type StopCause } from "./summary.js";
+import type { ProblemWork, WorkInProgress } from "./work-in-progress.js";
 
 /** The run files a worker appends to; a stage's files are absent when the stage does not run. */
 export interface RunAppenders {
@@ -48,6 +49,8 @@ export interface WorkerContext {
   files: RunAppenders;
   /** This invocation's counters, for the progress line and the summary. */
   counters: RunCounters;
+  /** What the problems in progress have done, for the progress line (absent: not tracked). */
+  work?: WorkInProgress;
   logger: Logger;
   /** Say something above the progress line. */
   message: (text: string) => void;
@@ -69,10 +72,12 @@ export interface ProblemContext {
  * the request journal: replies of an earlier, interrupted run are replayed, and the clock reads the
  * time they originally took (a --time-budget search stops where it would have).
  */
-export function problemContext(ctx: WorkerContext, problem: Problem): ProblemContext {
+export function problemContext(ctx: WorkerContext, problem: Problem, work?: ProblemWork): ProblemContext {
   const unit = ctx.journal?.unit(problem.id, ctx.llm);
+  const llm = unit?.llm ?? ctx.llm;
   return {
-    llm: unit?.llm ?? ctx.llm,
+    // Counted above the journal: a replayed call is progress too.
+    llm: work ? work.count(llm) : llm,
     rng: ctx.rng.fork(problem.id),
     signal: ctx.signal,
     now: unit?.now ?? ctx.now,
@@ -86,8 +91,13 @@ type StageEnd = "written" | "failed" | "stopped";
 export async function runProblem(ctx: WorkerContext, task: Task): Promise<void> {
   const problem = task.problem;
   const t0 = ctx.now();
-  const pc = problemContext(ctx, problem);
-  const end = await runStages(ctx, pc, task, t0);
+  const work = ctx.work?.start();
+  let end: StageEnd = "stopped";
+  try {
+    end = await runStages(ctx, problemContext(ctx, problem, work), task, t0);
+  } finally {
+    work?.end(end === "stopped" ? "dropped" : "finished");
+  }
   // Its outcome is on disk: what the journal kept for it will not be asked for again.
   if (end !== "stopped") await ctx.journal?.finish(problem.id);
 }
