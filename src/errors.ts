@@ -46,16 +46,18 @@ export class ConfigError extends SraError {
   }
 }
 
-/** A location in an input file: 1-based line, and the field when one is at fault. */
+/** A location in an input file: 1-based line (and column), and the field when one is at fault. */
 export interface InputLocation {
   file: string;
   line?: number;
+  column?: number;
   field?: string;
 }
 
 export function formatLocation(loc: InputLocation): string {
   let s = loc.file;
   if (loc.line !== undefined) s += `:${loc.line}`;
+  if (loc.line !== undefined && loc.column !== undefined) s += `:${loc.column}`;
   if (loc.field !== undefined) s += ` (field "${loc.field}")`;
   return s;
 }

@@ -106,6 +106,12 @@ const BAD: BadCase[] = [
     first: /^:3 \(field "id"\): duplicate id "7" \(first at line 1\)$/,
   },
   {
+    name: "a JSON array with a syntax error",
+    content: `[\n  ${OK1},\n  ${OK2},\n]\n`,
+    first: /^:4:1: invalid JSON: Unexpected token '\]'$/,
+    hint: /^hint: fix the JSON at line 4, column 1: the file is one JSON array/,
+  },
+  {
     name: "a line that is not an object",
     content: `${OK1}\n["Return the largest value."]\n`,
     first: /^:2: expected a JSON object, got an array$/,
@@ -204,6 +210,20 @@ describe("sra generate: a broken problems file gives one clear line, exit 1, bef
     const debug = await generate(file, path.join(tmp, "gen-debug"), ["--log-level", "debug"]);
     expect(debug.code).toBe(1);
     expect(stackLines(debug.stderr).length).toBeGreaterThan(0);
+  });
+
+  it("--skip-invalid does not hide a broken JSON array behind 'the file is empty'", async () => {
+    const file = await write(`[\n  ${OK1}\n  ${OK2}\n]\n`);
+    const r = await generate(file, path.join(tmp, "gen-array-skip"), ["--skip-invalid"]);
+    expect(r.code).toBe(1);
+    expectOneClearLine(
+      r.stderr,
+      file,
+      /^:3:3: invalid JSON: Expected ',' or '\]' after array element$/,
+      /line 3, column 3/,
+    );
+    expect(r.stderr).not.toContain("empty");
+    expect(r.stderr).not.toContain("one JSON object per line");
   });
 
   it("--skip-invalid runs the good records and names the bad ones", async () => {
