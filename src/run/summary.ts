@@ -240,8 +240,10 @@ export function formatRunSummary(s: RunSummary): string {
     );
   }
   if (t.plans > 0 && t.reachedEndRate !== null) {
+    // A single-pass plan (cot) has no <end>: its reachedEnd says the draft was not cut off.
+    const what = s.strategy === "cot" ? "complete, not cut off" : "reached <end>";
     lines.push(
-      `  plans: ${t.plans} (${Math.round(t.reachedEndRate * 100)}% reached <end>, mean ${t.meanSteps ?? "?"} steps)`,
+      `  plans: ${t.plans} (${Math.round(t.reachedEndRate * 100)}% ${what}, mean ${t.meanSteps ?? "?"} steps)`,
     );
   }
   if (s.llm) {
