@@ -338,7 +338,12 @@ async function runThePool(
   try {
     io.stderr.write(formatBanner(dir, config, selection.counts));
     for (const w of opened.warnings) io.stderr.write(`sra: warning: ${w}\n`);
-    io.stderr.write(formatReadNotes(selection.readStats));
+    io.stderr.write(
+      formatReadNotes(selection.readStats, {
+        count: selection.counts.duplicatesSkipped,
+        examples: selection.repeats,
+      }),
+    );
     const { readStats } = selection;
     if (readStats.invalid > 0) {
       logger.warn(

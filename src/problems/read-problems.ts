@@ -44,6 +44,11 @@ export interface ReadProblemsOptions {
    * context would only fail every call of its search (or, megabytes long, flood the server).
    */
   maxQuestionChars?: number;
+  /**
+   * Told of each repeated question dropped (in "skip" mode), with the id it shares, as it is read: a
+   * caller that selects part of the file (generate's --limit, --shard) reports only its part's repeats.
+   */
+  onRepeat?: (repeat: InputError, id: string) => void;
 }
 
 export interface ReadProblemsStats {
@@ -376,6 +381,7 @@ export async function* readProblems(
         else {
           stats.duplicates++;
           if (stats.warnings.length < MAX_REPORTED_ERRORS) stats.warnings.push(repeat);
+          options.onRepeat?.(repeat, problem.id);
         }
       } else {
         fail(

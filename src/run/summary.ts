@@ -56,7 +56,7 @@ export interface SelectionCounts {
   inFile: number;
   /** Records skipped as invalid (--skip-invalid). */
   invalidSkipped: number;
-  /** Repeated questions without an id, skipped by the reader (the first is kept). */
+  /** Repeated questions without an id within the selection (--limit, --shard), skipped (the first is kept). */
   duplicatesSkipped: number;
   /** After --limit and --shard. */
   selected: number;
