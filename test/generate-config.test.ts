@@ -194,6 +194,34 @@ describe("which fields may change on resume", () => {
   });
 });
 
+describe("sra generate: every missing required option in one message (real CLI)", () => {
+  it.each<[string, string[], string[]]>([
+    ["no flags at all", [], ["--out <dir>", "--model <name>", "--problems <file>"]],
+    ["only --out", ["--out", "OUT"], ["--model <name>", "--problems <file>"]],
+    ["--model and --problems from --config", ["--config", "CONFIG"], ["--out <dir>"]],
+    ["no --problems", ["--model", "gemma-2-2b", "--out", "OUT"], ["--problems <file>"]],
+  ])("%s", async (_name, args, missing) => {
+    const config = path.join(tmp, "required.json");
+    await fsp.writeFile(config, JSON.stringify({ model: "gemma-2-2b", input: { problems } }));
+    const out = path.join(tmp, "never-required");
+    const argv = args.map((a) => (a === "OUT" ? out : a === "CONFIG" ? config : a));
+    const r = await runCli(["generate", ...argv]);
+    expect(r.code).toBe(2);
+    const errors = r.stderr.split("\n").filter((l) => l.startsWith("sra: ") || l.startsWith("error:"));
+    expect(errors).toHaveLength(1);
+    for (const option of missing) expect(r.stderr).toContain(option);
+    for (const option of ["--out <dir>", "--model <name>", "--problems <file>"].filter(
+      (o) => !missing.includes(o),
+    )) {
+      expect(r.stderr).not.toContain(option);
+    }
+    expect(r.stderr).toMatch(
+      missing.length === 1 ? /missing required option: / : /missing required options:\n {2}--/,
+    );
+    await expect(fsp.access(out)).rejects.toThrow();
+  });
+});
+
 describe("sra generate: bad flags exit 2 with one clear line (real CLI)", () => {
   it.each([
     [["--c", "-1"], /--c -1: too small/],

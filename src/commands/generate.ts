@@ -64,8 +64,8 @@ export { hashPromptSet } from "../run/resolve-config.js";
 export type GenerateConfig = RunConfig;
 
 export interface GenerateOptions {
-  /** The run directory. */
-  out: string;
+  /** The run directory (required: when absent, runGenerate says so with any other missing option). */
+  out?: string;
   /** The flags, as the top settings layer (fields left out are not set). */
   settings: Settings;
   /** --config file. */
@@ -159,8 +159,10 @@ export async function runGenerate(options: GenerateOptions, io: GenerateIo): Pro
 async function prepare(options: GenerateOptions, io: GenerateIo, lock: LockHolder): Promise<Prepared> {
   const now = io.now ?? Date.now;
   const startedAt = now();
-  const dir = path.resolve(options.out);
-  const { config, prompts } = await resolveConfig(options, io.env, new Date(startedAt));
+  const missing = options.out ? [] : ["--out <dir> (the run directory)"];
+  const { config, prompts } = await resolveConfig({ ...options, missing }, io.env, new Date(startedAt));
+  // resolveConfig threw if --out was missing.
+  const dir = path.resolve(options.out as string);
   const apiKey = readApiKey(config, io.env);
   // --out must be able to be a directory (a path under a file fails here, not as a bare ENOTDIR).
   await checkDirPath(dir, "--out");

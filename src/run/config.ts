@@ -149,6 +149,8 @@ export interface ResolveInput {
   promptsHash: (dir: string | null) => Promise<string>;
   sraVersion: string;
   now: Date;
+  /** Required options of the command that were not given (e.g. "--out <dir>"), reported with the settings'. */
+  missing?: readonly string[];
 }
 
 /**
@@ -160,11 +162,15 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
   // also pin the served name, the system-role switch and the export template.
   const modelLayer = [input.flags, input.file].find((s) => s?.model !== undefined)?.model;
   const name = typeof modelLayer === "string" ? modelLayer : modelLayer?.name;
-  if (!name) {
-    throw new UsageError(
-      '--model is required: a preset (see "sra models") or a served model name (or set "model" in --config)',
-    );
-  }
+  const problemsSetting = [input.flags, input.file].find((s) => s?.input?.problems !== undefined)?.input
+    ?.problems;
+  // Every required option that is missing, in one message: a new user fixes them in one try.
+  const missing = [
+    ...(input.missing ?? []),
+    ...(name ? [] : ['--model <name> (a preset, see "sra models", or a served model name)']),
+    ...(problemsSetting ? [] : ["--problems <file>"]),
+  ];
+  if (missing.length > 0 || !name) throw missingOptionsError(missing);
   const preset = input.resolveModel(name);
   const pinned = typeof modelLayer === "object" ? modelLayer : undefined;
   const servedModel =
@@ -185,9 +191,8 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
   const promptsDir = (merged.promptsDir as string | null | undefined) ?? null;
   const resolvedPromptsDir = promptsDir === null ? null : path.resolve(promptsDir);
   const input_ = isPlainObject(merged.input) ? merged.input : {};
-  if (typeof input_.problems !== "string" || input_.problems === "") {
-    throw new UsageError('--problems <file> is required (or set "input": {"problems": ...} in --config)');
-  }
+  if (typeof input_.problems !== "string" || input_.problems === "")
+    throw missingOptionsError(["--problems <file>"]);
   const problems = path.resolve(input_.problems);
 
   const candidate = {
@@ -213,6 +218,20 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
   const config = parsed.data;
   config.prompts.hash = await input.promptsHash(config.prompts.dir);
   return config;
+}
+
+/** Required options not given: one UsageError naming them all (exit 2). */
+export function missingOptionsError(missing: readonly string[]): UsageError {
+  const list = missing.length === 1 ? ` ${missing[0]}` : `\n${missing.map((m) => `  ${m}`).join("\n")}`;
+  const settings = missing.some((m) => /^--(model|problems) /.test(m));
+  return new UsageError(
+    `missing required option${missing.length === 1 ? "" : "s"}:${list}`,
+    settings
+      ? {
+          hint: '--model and --problems may also come from --config (as "model" and "input": {"problems": ...})',
+        }
+      : {},
+  );
 }
 
 /** The error for an invalid merged config: a UsageError naming the flags, or a ConfigError. */
