@@ -281,17 +281,19 @@ describe("damaged journals", () => {
     expect(parsed.ok && parsed.entries.size).toBe(3);
   });
 
-  it("a write that fails turns the journal off with one warning; replies still come back", async () => {
+  it("a write that fails turns the journal off with one warning and frees its files; replies still come back", async () => {
     const dir = await runDir();
     const warnings: string[] = [];
     const j = await openJournal(dir, { model: "m", warn: (m) => warnings.push(m) });
-    // The journal directory turns into a file under the run: every open fails (ENOTDIR).
-    await fsp.rm(path.join(dir, "journal"), { recursive: true });
-    await fsp.writeFile(path.join(dir, "journal"), "");
+    await j.unit("q", countingModel().llm).llm.complete(ask("q"));
+    // Unit p's file cannot be opened for appending (a directory stands where it goes): EISDIR.
+    await fsp.mkdir(journalFile(dir, "p"));
     const u = j.unit("p", countingModel().llm);
     expect((await u.llm.complete(ask("a"))).text).toBe("reply 0 to a");
     expect((await u.llm.complete(ask("b"))).text).toBe("reply 1 to b");
-    expect(j.stats()).toMatchObject({ recorded: 0, writeError: expect.stringMatching(/ENOTDIR/) });
-    expect(warnings).toHaveLength(1);
+    expect(j.stats()).toMatchObject({ recorded: 1, writeError: expect.stringMatching(/EISDIR/) });
+    expect(warnings).toEqual([expect.stringMatching(/cannot write, so it is off and its files removed/)]);
+    // The space of what it held goes back to the run (on a full disk, to its records).
+    await expect(fsp.stat(journalFile(dir, "q"))).rejects.toThrow();
   });
 });

@@ -37,7 +37,8 @@
  * open per unit would run out of descriptors at --concurrency 4096). A SIGKILL cannot split such a
  * write; a torn or unreadable last line (a crash of the machine) is cut off when the unit is loaded,
  * and a damaged file is dropped (its unit is simply redone): the journal saves work, it never stops a
- * run. A write that fails (a full disk) turns the journal off for the rest of the run, with a warning.
+ * run. A write that fails (a full disk) turns the journal off for the rest of the run, with a warning,
+ * and removes its files, so their space goes to the run's records.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -252,10 +253,24 @@ export async function openJournal(runDir: string, options: JournalOptions): Prom
       stats.recorded++;
     } catch (e) {
       stats.writeError = (e as Error).message;
-      warn("journal: cannot write; the run goes on without it (a crash now loses the problems in flight)", {
-        file: u.file,
-        err: stats.writeError,
-      });
+      if (fd !== undefined) fs.closeSync(fd);
+      fd = undefined;
+      // Most likely a full disk: its space goes back to the run's records, which matter more.
+      for (const name of present) {
+        try {
+          fs.rmSync(path.join(dir, name), { force: true });
+        } catch {
+          // gone, or not ours to remove: the journal is off either way
+        }
+      }
+      present.clear();
+      warn(
+        "journal: cannot write, so it is off and its files removed; a crash now loses the problems in flight",
+        {
+          file: u.file,
+          err: stats.writeError,
+        },
+      );
     } finally {
       if (fd !== undefined) fs.closeSync(fd);
     }
