@@ -208,21 +208,96 @@ interface UnitState {
 export async function openJournal(runDir: string, options: JournalOptions): Promise<RequestJournal> {
   const dir = runPath(runDir, "journal");
   await fsp.mkdir(dir, { recursive: true });
-  const now = options.now ?? Date.now;
-  const stats: JournalStats = { replayed: 0, recorded: 0, resumedUnits: 0, pruned: 0, dropped: 0 };
   // The units' files known to be there: an earlier run's, and those written since.
   const present = new Set((await fsp.readdir(dir)).filter((f) => f.endsWith(".jsonl")));
-  if (options.isFinished) stats.pruned = await pruneFinished(dir, present, options.isFinished);
-  const units = new Map<string, UnitState>();
-  const warn = (message: string, fields: Record<string, unknown>): void => options.warn?.(message, fields);
+  const pruned = options.isFinished ? await pruneFinished(dir, present, options.isFinished) : 0;
+  return new FileJournal(dir, options, present, pruned);
+}
 
-  const load = async (u: UnitState): Promise<Map<string, Entry>> => {
-    if (!present.has(u.name)) return new Map();
+class FileJournal implements RequestJournal {
+  private readonly now: () => number;
+  private readonly counts: JournalStats;
+  private readonly units = new Map<string, UnitState>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly options: JournalOptions,
+    private readonly present: Set<string>,
+    pruned: number,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.counts = { replayed: 0, recorded: 0, resumedUnits: 0, pruned, dropped: 0 };
+  }
+
+  unit(unitId: string, base: Llm): JournalUnit {
+    const name = journalFileName(unitId);
+    const u: UnitState = {
+      id: unitId,
+      name,
+      file: path.join(this.dir, name),
+      finished: false,
+      sent: new Map(),
+      loaded: undefined,
+      shift: 0,
+      started: this.now(),
+    };
+    this.units.set(unitId, u);
+    return {
+      llm: { complete: (request, signal) => this.complete(u, base, request, signal) },
+      now: () => this.now() + u.shift,
+    };
+  }
+
+  async finish(unitId: string): Promise<void> {
+    const u = this.units.get(unitId);
+    if (!u) return;
+    this.units.delete(unitId);
+    u.finished = true;
+    // A load still running (a unit that ended before its first reply) must not outlive the file.
+    await u.loaded?.catch(() => undefined);
+    if (this.present.delete(u.name)) await fsp.rm(u.file, { force: true });
+  }
+
+  stats(): JournalStats {
+    return { ...this.counts };
+  }
+
+  async close(): Promise<void> {
+    await fsp.rmdir(this.dir).catch(() => undefined);
+  }
+
+  private async complete(
+    u: UnitState,
+    base: Llm,
+    request: CompletionRequest,
+    signal?: AbortSignal,
+  ): Promise<CompletionResult> {
+    // Numbered now, in the order the requests are sent (see the file comment).
+    const key = requestKey(this.options.model, request);
+    const n = u.sent.get(key) ?? 0;
+    u.sent.set(key, n + 1);
+    u.loaded ??= this.load(u);
+    const replay = (await u.loaded).get(`${key}#${n}`);
+    if (replay !== undefined) {
+      this.counts.replayed++;
+      const elapsed = this.now() - u.started + u.shift;
+      if (replay.t > elapsed) u.shift += replay.t - elapsed;
+      return { ...replay.r };
+    }
+    const reply = await base.complete(request, signal);
+    const t = Math.round((this.now() - u.started + u.shift) * 10) / 10;
+    this.record(u, { k: key, n, t, r: replyOf(reply) });
+    return reply;
+  }
+
+  /** The entries an earlier run left for the unit (none when it left no usable file). */
+  private async load(u: UnitState): Promise<Map<string, Entry>> {
+    if (!this.present.has(u.name)) return new Map();
     const bytes = await fsp.readFile(u.file).catch(() => undefined);
     const parsed = bytes === undefined ? undefined : parseJournal(bytes, u.id);
     if (parsed?.ok === false) {
-      stats.dropped++;
-      warn("journal: a damaged journal file was dropped; its unit is redone", {
+      this.counts.dropped++;
+      this.options.warn?.("journal: a damaged journal file was dropped; its unit is redone", {
         unit: u.id,
         why: parsed.why,
       });
@@ -230,104 +305,51 @@ export async function openJournal(runDir: string, options: JournalOptions): Prom
     if (bytes === undefined || !parsed?.ok || parsed.wholeBytes === 0) {
       // Nothing usable: the next reply starts the file afresh, header first.
       await fsp.rm(u.file, { force: true });
-      present.delete(u.name);
+      this.present.delete(u.name);
       return new Map();
     }
     if (parsed.wholeBytes < bytes.length) await fsp.truncate(u.file, parsed.wholeBytes);
-    if (parsed.entries.size > 0) stats.resumedUnits++;
+    if (parsed.entries.size > 0) this.counts.resumedUnits++;
     return parsed.entries;
-  };
+  }
 
-  const record = (u: UnitState, entry: Entry): void => {
-    if (u.finished || stats.writeError !== undefined) return;
+  /** Append one entry (the header first in a new file): one open, one write(2), one close. */
+  private record(u: UnitState, entry: Entry): void {
+    if (u.finished || this.counts.writeError !== undefined) return;
     const line = `${JSON.stringify(entry)}\n`;
-    const fresh = !present.has(u.name);
+    const fresh = !this.present.has(u.name);
     const text = fresh ? `${JSON.stringify({ sraJournal: JOURNAL_VERSION, unit: u.id })}\n${line}` : line;
     const buf = Buffer.from(text, "utf8");
     let fd: number | undefined;
     try {
       fd = fs.openSync(u.file, "a");
       const written = fs.writeSync(fd, buf);
-      present.add(u.name);
+      this.present.add(u.name);
       if (written !== buf.length) throw new Error(`only ${written} of ${buf.length} bytes written`);
-      stats.recorded++;
+      this.counts.recorded++;
     } catch (e) {
-      stats.writeError = (e as Error).message;
-      if (fd !== undefined) fs.closeSync(fd);
-      fd = undefined;
-      // Most likely a full disk: its space goes back to the run's records, which matter more.
-      for (const name of present) {
-        try {
-          fs.rmSync(path.join(dir, name), { force: true });
-        } catch {
-          // gone, or not ours to remove: the journal is off either way
-        }
-      }
-      present.clear();
-      warn(
-        "journal: cannot write, so it is off and its files removed; a crash now loses the problems in flight",
-        {
-          file: u.file,
-          err: stats.writeError,
-        },
-      );
+      this.turnOff(u.file, e);
     } finally {
       if (fd !== undefined) fs.closeSync(fd);
     }
-  };
+  }
 
-  const complete = async (u: UnitState, base: Llm, request: CompletionRequest, signal?: AbortSignal) => {
-    // Numbered now, in the order the requests are sent (see the file comment).
-    const key = requestKey(options.model, request);
-    const n = u.sent.get(key) ?? 0;
-    u.sent.set(key, n + 1);
-    u.loaded ??= load(u);
-    const replay = (await u.loaded).get(`${key}#${n}`);
-    if (replay !== undefined) {
-      stats.replayed++;
-      const elapsed = now() - u.started + u.shift;
-      if (replay.t > elapsed) u.shift += replay.t - elapsed;
-      return { ...replay.r };
+  /** A write failed (most likely a full disk): off for the rest of the run, its space given back. */
+  private turnOff(file: string, e: unknown): void {
+    this.counts.writeError = (e as Error).message;
+    for (const name of this.present) {
+      try {
+        fs.rmSync(path.join(this.dir, name), { force: true });
+      } catch {
+        // gone, or not ours to remove: the journal is off either way
+      }
     }
-    const reply = await base.complete(request, signal);
-    const t = Math.round((now() - u.started + u.shift) * 10) / 10;
-    record(u, { k: key, n, t, r: replyOf(reply) });
-    return reply;
-  };
-
-  return {
-    unit(unitId, base) {
-      const name = journalFileName(unitId);
-      const u: UnitState = {
-        id: unitId,
-        name,
-        file: path.join(dir, name),
-        finished: false,
-        sent: new Map(),
-        loaded: undefined,
-        shift: 0,
-        started: now(),
-      };
-      units.set(unitId, u);
-      return {
-        llm: { complete: (request, signal) => complete(u, base, request, signal) },
-        now: () => now() + u.shift,
-      };
-    },
-    async finish(unitId) {
-      const u = units.get(unitId);
-      if (!u) return;
-      units.delete(unitId);
-      u.finished = true;
-      // A load still running (a unit that ended before its first reply) must not outlive the file.
-      await u.loaded?.catch(() => undefined);
-      if (present.delete(u.name)) await fsp.rm(u.file, { force: true });
-    },
-    stats: () => ({ ...stats }),
-    async close() {
-      await fsp.rmdir(dir).catch(() => undefined);
-    },
-  };
+    this.present.clear();
+    this.options.warn?.(
+      "journal: cannot write, so it is off and its files removed; a crash now loses the problems in flight",
+      { file, err: this.counts.writeError },
+    );
+  }
 }
 
 /** Only the fields a reply is made of (a client may hang more on its results). */
