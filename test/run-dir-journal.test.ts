@@ -4,6 +4,7 @@
  * runs out and goes on asking, the unit's clock, finish, pruning, torn and damaged files, and a
  * failed write. The kill-and-rerun test through the CLI is test/crash-journal.test.ts.
  */
+import { existsSync, readdirSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -206,6 +207,26 @@ describe("the unit's clock", () => {
     expect(u2.now() - start2).toBe(10_000);
     await u2.llm.complete(ask("c")); // asked: 5 s more of the run's clock
     expect(u2.now() - start2).toBe(15_000);
+  });
+});
+
+describe("descriptors", () => {
+  it("keeps at most 256 units' files open, and every unit's entries reach its file", async (ctx) => {
+    const openFds = () => readdirSync("/proc/self/fd").length;
+    if (!existsSync("/proc/self/fd")) return ctx.skip();
+    const dir = await runDir();
+    const before = openFds();
+    const j = await openJournal(dir, { model: "m" });
+    const model = countingModel();
+    const units = Array.from({ length: 300 }, (_, i) => j.unit(`p${i}`, model.llm));
+    for (const round of ["a", "b"]) for (const u of units) await u.llm.complete(ask(round));
+    expect(openFds() - before).toBeLessThanOrEqual(256);
+    for (const i of [0, 150, 299]) {
+      const parsed = parseJournal(await fsp.readFile(journalFile(dir, `p${i}`)), `p${i}`);
+      expect(parsed.ok && parsed.entries.size).toBe(2);
+    }
+    await j.close();
+    expect(openFds()).toBeLessThanOrEqual(before);
   });
 });
 
