@@ -269,22 +269,26 @@ async function openRun(
     failures: await openRecordAppender(dir, "failures"),
   };
   const notice = { say: (text: string) => void io.stderr.write(`${text}\n`) };
-  const journal = config.run.journal
-    ? await openJournal(dir, {
-        model: config.model.servedModel,
-        // Left by a crash after the problem's outcome was written: nothing will ask for them again.
-        isFinished: (id) =>
-          state.sampleIds.has(id) ||
-          state.failures.has(id) ||
-          (config.stage === "plans" && state.planIds.has(id)),
-        now: run.now,
-        warn: (message, fields) => {
-          logger.warn(fields, message);
-          notice.say(`sra: warning: ${message}`);
-        },
-      })
-    : undefined;
+  const journal = config.run.journal ? await openRunJournal(run, logger, notice) : undefined;
   return { logger, files, warnings, notice, ...(journal ? { journal } : {}) };
+}
+
+/** The request journal of the run directory, its leftovers of finished problems pruned. */
+function openRunJournal(run: Prepared, logger: Logger, notice: OpenRun["notice"]): Promise<RequestJournal> {
+  const { config, state } = run;
+  return openJournal(run.dir, {
+    model: config.model.servedModel,
+    // Left by a crash after the problem's outcome was written: nothing will ask for them again.
+    isFinished: (id) =>
+      state.sampleIds.has(id) ||
+      state.failures.has(id) ||
+      (config.stage === "plans" && state.planIds.has(id)),
+    now: run.now,
+    warn: (message, fields) => {
+      logger.warn(fields, message);
+      notice.say(`sra: warning: ${message}`);
+    },
+  });
 }
 
 async function runThePool(
