@@ -199,13 +199,13 @@ describe("sra generate: SIGKILL mid-search, then rerun: the journal keeps every 
 });
 
 describe("the journal on disk while a run is killed", () => {
-  it("holds one file per problem in progress, each a header and whole lines", async () => {
+  it("holds one file per problem in progress (the others emptied for reuse), each a header and whole lines", async () => {
     const out = path.join(tmp, "on-disk");
     // Not at a multiple of a problem's requests, where new problems may not have been answered yet.
     const killed = await killedRun((url) => argsFor(url, out), Math.floor(reference.calls / 2) + 10);
     expect(killed.inFlight).toBeGreaterThan(0);
     const dir = path.join(out, "journal");
-    const files = await fsp.readdir(dir);
+    const files = (await fsp.readdir(dir)).filter((f) => readFileSync(path.join(dir, f), "utf8") !== "");
     expect(files.length).toBeGreaterThan(0);
     expect(files.length).toBeLessThanOrEqual(3); // --concurrency 3
     for (const f of files) {

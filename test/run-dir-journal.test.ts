@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CompletionRequest, CompletionResult, Llm } from "../src/llm/types.js";
-import { journalFileName, openJournal, parseJournal, requestKey } from "../src/run-dir/journal.js";
+import { openJournal, parseJournal, readJournalDir, requestKey } from "../src/run-dir/journal.js";
 
 let tmp: string;
 let runs = 0;
@@ -65,7 +65,14 @@ function countingModel(options: { delayMs?: (n: number) => number } = {}) {
 }
 
 const texts = (rs: CompletionResult[]) => rs.map((r) => r.text);
-const journalFile = (dir: string, unit: string) => path.join(dir, "journal", journalFileName(unit));
+/** The file holding the unit's journal (found by its header), or undefined. */
+async function unitFile(dir: string, unit: string): Promise<string | undefined> {
+  return (await readJournalDir(path.join(dir, "journal"))).find((f) => f.unit === unit)?.file;
+}
+
+async function parsedUnit(dir: string, unit: string) {
+  return parseJournal(await fsp.readFile((await unitFile(dir, unit)) as string), unit);
+}
 
 describe("requestKey", () => {
   const base = ask("two-sum");
@@ -128,7 +135,7 @@ describe("openJournal: record, then replay", () => {
     // Past what was recorded, it asks the model and records that too.
     expect((await u2.llm.complete(ask("c"))).text).toBe("reply 0 to c");
     expect(second.sent).toHaveLength(1);
-    const parsed = parseJournal(await fsp.readFile(journalFile(dir, "p1")), "p1");
+    const parsed = await parsedUnit(dir, "p1");
     expect(parsed.ok && parsed.entries.size).toBe(4);
   });
 
@@ -222,7 +229,7 @@ describe("descriptors", () => {
     for (const round of ["a", "b"]) for (const u of units) await u.llm.complete(ask(round));
     expect(openFds() - before).toBeLessThanOrEqual(256);
     for (const i of [0, 150, 299]) {
-      const parsed = parseJournal(await fsp.readFile(journalFile(dir, `p${i}`)), `p${i}`);
+      const parsed = await parsedUnit(dir, `p${i}`);
       expect(parsed.ok && parsed.entries.size).toBe(2);
     }
     await j.close();
@@ -231,30 +238,40 @@ describe("descriptors", () => {
 });
 
 describe("finish, pruning and close", () => {
-  it("finish drops the unit's file, and a reply that still comes for it is not recorded", async () => {
+  it("finish empties the unit's file for the next unit; a reply that still comes for it is not recorded", async () => {
     const dir = await runDir();
     const j = await openJournal(dir, { model: "m" });
     const u = j.unit("p", countingModel({ delayMs: (n) => (n === 1 ? 20 : 0) }).llm);
     await u.llm.complete(ask("a"));
-    await expect(fsp.stat(journalFile(dir, "p"))).resolves.toBeDefined();
+    const file = (await unitFile(dir, "p")) as string;
     const late = u.llm.complete(ask("b"));
     await j.finish("p");
     await late;
-    await expect(fsp.stat(journalFile(dir, "p"))).rejects.toThrow();
+    expect(await fsp.readFile(file, "utf8")).toBe("");
+    // The next unit takes the emptied file: no new file per problem.
+    await j.unit("q", countingModel().llm).llm.complete(ask("c"));
+    expect(await unitFile(dir, "q")).toBe(file);
+    await j.finish("q");
+    // Closing removes the emptied files, and the directory with them.
     await j.close();
     await expect(fsp.stat(path.join(dir, "journal"))).rejects.toThrow();
   });
 
-  it("opening removes the files of finished units (and headerless ones), keeps the rest", async () => {
+  it("opening empties the journals of finished units (and drops headerless files), keeps the rest", async () => {
     const dir = await runDir();
     const j = await openJournal(dir, { model: "m" });
     for (const id of ["done", "failed", "open"]) await j.unit(id, countingModel().llm).llm.complete(ask(id));
-    await fsp.writeFile(path.join(dir, "journal", "0123.jsonl"), "no header\n");
+    await fsp.writeFile(path.join(dir, "journal", "77.jsonl"), "no header\n");
     const reopened = await openJournal(dir, { model: "m", isFinished: (id) => id !== "open" });
-    expect(reopened.stats().pruned).toBe(3);
-    expect(await fsp.readdir(path.join(dir, "journal"))).toEqual([journalFileName("open")]);
+    expect(reopened.stats().pruned).toBe(2);
+    const kept = (await readJournalDir(path.join(dir, "journal"))).filter((f) => f.unit !== undefined);
+    expect(kept.map((f) => f.unit)).toEqual(["open"]);
     await reopened.close();
-    expect(await fsp.readdir(path.join(dir, "journal"))).toHaveLength(1);
+    expect(await fsp.readdir(path.join(dir, "journal"))).toEqual([path.basename(kept[0]?.file as string)]);
+    // What was kept still replays.
+    const model = countingModel();
+    await (await openJournal(dir, { model: "m" })).unit("open", model.llm).llm.complete(ask("open"));
+    expect(model.sent).toHaveLength(0);
   });
 });
 
@@ -263,7 +280,7 @@ describe("damaged journals", () => {
     const j = await openJournal(dir, { model: "m" });
     const u = j.unit("p", countingModel().llm);
     for (const q of ["a", "b", "c"]) await u.llm.complete(ask(q));
-    const file = journalFile(dir, "p");
+    const file = (await unitFile(dir, "p")) as string;
     return { file, text: await fsp.readFile(file, "utf8") };
   }
 
@@ -280,7 +297,7 @@ describe("damaged journals", () => {
     for (const q of ["a", "b", "c"]) await u.llm.complete(ask(q));
     expect(model.sent).toHaveLength(3 - kept);
     // Appended on a clean line: the file parses whole again.
-    const parsed = parseJournal(await fsp.readFile(file), "p");
+    const parsed = await parsedUnit(dir, "p");
     expect(parsed.ok && parsed.entries.size).toBe(3);
   });
 
@@ -298,7 +315,7 @@ describe("damaged journals", () => {
     expect(model.sent).toHaveLength(3);
     expect(j.stats().dropped).toBe(1);
     expect(warnings).toEqual([expect.stringMatching(/damaged journal file was dropped/)]);
-    const parsed = parseJournal(await fsp.readFile(file), "p");
+    const parsed = await parsedUnit(dir, "p");
     expect(parsed.ok && parsed.entries.size).toBe(3);
   });
 
@@ -307,14 +324,15 @@ describe("damaged journals", () => {
     const warnings: string[] = [];
     const j = await openJournal(dir, { model: "m", warn: (m) => warnings.push(m) });
     await j.unit("q", countingModel().llm).llm.complete(ask("q"));
-    // Unit p's file cannot be opened for appending (a directory stands where it goes): EISDIR.
-    await fsp.mkdir(journalFile(dir, "p"));
+    const q = (await unitFile(dir, "q")) as string;
+    // The next file, unit p's, cannot be opened for appending (a directory stands where it goes): EISDIR.
+    await fsp.mkdir(path.join(dir, "journal", "1.jsonl"));
     const u = j.unit("p", countingModel().llm);
     expect((await u.llm.complete(ask("a"))).text).toBe("reply 0 to a");
     expect((await u.llm.complete(ask("b"))).text).toBe("reply 1 to b");
     expect(j.stats()).toMatchObject({ recorded: 1, writeError: expect.stringMatching(/EISDIR/) });
     expect(warnings).toEqual([expect.stringMatching(/cannot write, so it is off and its files removed/)]);
     // The space of what it held goes back to the run (on a full disk, to its records).
-    await expect(fsp.stat(journalFile(dir, "q"))).rejects.toThrow();
+    await expect(fsp.stat(q)).rejects.toThrow();
   });
 });
