@@ -161,6 +161,14 @@ export {
   searchPlan,
 } from "./roles/index.js";
 export type { RunStats, RunTotals } from "./run-dir/accumulator.js";
+export {
+  type JournalOptions,
+  type JournalStats,
+  type JournalUnit,
+  openJournal,
+  type RequestJournal,
+  requestKey,
+} from "./run-dir/journal.js";
 export { RUN_FILES, runPath } from "./run-dir/layout.js";
 export { collectRunStats, computeRunTotals } from "./run-dir/read-run.js";
 export { RECORD_SCHEMAS, type RecordKind, type RunRecord, readRunRecords } from "./run-dir/records.js";

@@ -71,7 +71,7 @@ describe("config resolution: defaults < preset < --config < flags", () => {
     expect(c.server.baseUrls).toEqual(["http://localhost:8000/v1"]);
     expect(c.server.apiKeyEnv).toBe("OPENAI_API_KEY");
     expect(c.server.retry.maxAttempts).toBeGreaterThan(1);
-    expect(c.run).toEqual({ concurrency: 256, maxFailures: 0.5, retryFailures: false });
+    expect(c.run).toEqual({ concurrency: 256, maxFailures: 0.5, retryFailures: false, journal: true });
     expect(c.input.problems).toBe(problems);
     expect(c.prompts.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
@@ -295,7 +295,12 @@ describe("which engine runs: an explicit --engine, else a base URL means the ser
       {},
       /^model "my-org\/coder-7b" has no GGUF source for the in-process engine: give a local file with --gguf PATH, or a server with --base-url URL$/,
     ],
-    ["a server without --model", {}, { OPENAI_BASE_URL: URL_A }, /^--model is required with a server/],
+    [
+      "a server without --model",
+      {},
+      { OPENAI_BASE_URL: URL_A },
+      /^missing required option: --model <name> .*required with a server/,
+    ],
   ])("usage error: %s", async (_name, settings, env, message) => {
     const e = await resolve(settings, {}, env).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(UsageError);
@@ -388,6 +393,44 @@ describe("which fields may change on resume", () => {
       a: { b: 1, c: 3 },
       d: [2],
     });
+  });
+});
+
+describe("sra generate: every missing required option in one message (real CLI)", () => {
+  it.each<[string, string[], string[]]>([
+    // In process (no base URL) a model is not required: the default preset runs.
+    ["no flags at all", [], ["--out <dir>", "--problems <file>"]],
+    [
+      "only a server",
+      ["--base-url", "http://127.0.0.1:9/v1"],
+      ["--out <dir>", "--model <name>", "--problems <file>"],
+    ],
+    [
+      "only --out, with a server",
+      ["--out", "OUT", "--base-url", "http://127.0.0.1:9/v1"],
+      ["--model <name>", "--problems <file>"],
+    ],
+    ["--model and --problems from --config", ["--config", "CONFIG"], ["--out <dir>"]],
+    ["no --problems", ["--model", "gemma-2-2b", "--out", "OUT"], ["--problems <file>"]],
+  ])("%s", async (_name, args, missing) => {
+    const config = path.join(tmp, "required.json");
+    await fsp.writeFile(config, JSON.stringify({ model: "gemma-2-2b", input: { problems } }));
+    const out = path.join(tmp, "never-required");
+    const argv = args.map((a) => (a === "OUT" ? out : a === "CONFIG" ? config : a));
+    const r = await runCli(["generate", ...argv]);
+    expect(r.code).toBe(2);
+    const errors = r.stderr.split("\n").filter((l) => l.startsWith("sra: ") || l.startsWith("error:"));
+    expect(errors).toHaveLength(1);
+    for (const option of missing) expect(r.stderr).toContain(option);
+    for (const option of ["--out <dir>", "--model <name>", "--problems <file>"].filter(
+      (o) => !missing.includes(o),
+    )) {
+      expect(r.stderr).not.toContain(option);
+    }
+    expect(r.stderr).toMatch(
+      missing.length === 1 ? /missing required option: / : /missing required options:\n {2}--/,
+    );
+    await expect(fsp.access(out)).rejects.toThrow();
   });
 });
 

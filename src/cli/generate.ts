@@ -15,11 +15,8 @@ import { logLevelOption, tableNegation, tableOption, tableSettings } from "./opt
 
 /** The command's own options (not settings of the run). */
 const OWN_OPTIONS = {
-  "--out": () =>
-    new Option(
-      "--out <dir>",
-      "run directory (required; created, or resumed when it exists)",
-    ).makeOptionMandatory(),
+  // Not commander-mandatory: runGenerate reports it with the other missing options, in one message.
+  "--out": () => new Option("--out <dir>", "run directory (required; created, or resumed when it exists)"),
   "--config": () =>
     new Option(
       "--config <file>",
@@ -34,7 +31,7 @@ const OWN_OPTIONS = {
 };
 
 interface OwnFlags {
-  out: string;
+  out?: string;
   config?: string;
   logLevel: LogLevel;
   progress: boolean;
@@ -83,6 +80,7 @@ const HELP_ORDER: readonly string[] = [
   "server.timeoutSec",
   "server.maxOutageSec",
   "run.retryFailures",
+  "run.journal",
 ];
 const TRAILING = ["--config", "--log-level", "--no-progress"] as const;
 
@@ -117,7 +115,7 @@ export function generateCommand(run: (options: GenerateOptions) => Promise<unkno
   }
   return command.action(async (flags: OwnFlags, cmd: Command) => {
     await run({
-      out: flags.out,
+      ...(flags.out === undefined ? {} : { out: flags.out }),
       configFile: flags.config,
       logLevel: flags.logLevel,
       progress: flags.progress,

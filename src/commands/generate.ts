@@ -24,6 +24,7 @@ import type { PromptSet } from "../roles/prompts.js";
 import { formatBanner, formatReadNotes } from "../run/banner.js";
 import type { RunConfig, Settings } from "../run/config.js";
 import { createEngine, type Engine } from "../run/engine.js";
+import { failedRunReason, maxFailuresOf } from "../run/failure-budget.js";
 import { PLACEHOLDER_API_KEY } from "../run/generate-settings.js";
 import { createRunStop, installInterruptHandlers, type RunStop } from "../run/interrupt.js";
 import { runPool } from "../run/pool.js";
@@ -46,8 +47,10 @@ import {
   type RunCounters,
   type RunSummary,
 } from "../run/summary.js";
+import { WorkInProgress } from "../run/work-in-progress.js";
 import { type RunAppenders, runProblem, type WorkerContext } from "../run/worker.js";
 import { writeRunConfig } from "../run-dir/config-file.js";
+import { openJournal, type RequestJournal } from "../run-dir/journal.js";
 import { RUN_FILES, runPath } from "../run-dir/layout.js";
 import { computeRunTotals } from "../run-dir/read-run.js";
 import { openRecordAppender } from "../run-dir/records.js";
@@ -63,8 +66,8 @@ export { hashPromptSet } from "../run/resolve-config.js";
 export type GenerateConfig = RunConfig;
 
 export interface GenerateOptions {
-  /** The run directory. */
-  out: string;
+  /** The run directory (required: when absent, runGenerate says so with any other missing option). */
+  out?: string;
   /** The flags, as the top settings layer (fields left out are not set). */
   settings: Settings;
   /** --config file. */
@@ -124,6 +127,10 @@ interface OpenRun {
   files: RunAppenders;
   /** What the check found: server warnings for the banner, or the in-process engine's model file. */
   check: LlmCheck;
+  /** The request journal (undefined with --no-journal). */
+  journal?: RequestJournal;
+  /** Where a warning during the run goes (stderr; above the progress bar once it is drawn). */
+  notice: { say: (text: string) => void };
 }
 
 /** How the pool ended. */
@@ -154,8 +161,10 @@ export async function runGenerate(options: GenerateOptions, io: GenerateIo): Pro
 async function prepare(options: GenerateOptions, io: GenerateIo, lock: LockHolder): Promise<Prepared> {
   const now = io.now ?? Date.now;
   const startedAt = now();
-  const dir = path.resolve(options.out);
-  const { config, prompts } = await resolveConfig(options, io.env, new Date(startedAt));
+  const missing = options.out ? [] : ["--out <dir> (the run directory)"];
+  const { config, prompts } = await resolveConfig({ ...options, missing }, io.env, new Date(startedAt));
+  // resolveConfig threw if --out was missing.
+  const dir = path.resolve(options.out as string);
   const apiKey = readApiKey(config, io.env);
   // --out must be able to be a directory (a path under a file fails here, not as a bare ENOTDIR).
   await checkDirPath(dir, "--out");
@@ -251,7 +260,9 @@ async function openRun(
     samples: stage === "plans" ? undefined : await openRecordAppender(dir, "samples"),
     failures: await openRecordAppender(dir, "failures"),
   };
-  return { logger, files, check };
+  const notice = { say: (text: string) => void io.stderr.write(`${text}\n`) };
+  const journal = config.run.journal ? await openRunJournal(run, logger, notice) : undefined;
+  return { logger, files, check, notice, ...(journal ? { journal } : {}) };
 }
 
 /**
@@ -301,6 +312,24 @@ function withDownload(
   return { ...o, inProcess: { ...o.inProcess, onDownloadProgress, signal } };
 }
 
+/** The request journal of the run directory, its leftovers of finished problems pruned. */
+function openRunJournal(run: Prepared, logger: Logger, notice: OpenRun["notice"]): Promise<RequestJournal> {
+  const { config, state } = run;
+  return openJournal(run.dir, {
+    model: config.model.servedModel,
+    // Left by a crash after the problem's outcome was written: nothing will ask for them again.
+    isFinished: (id) =>
+      state.sampleIds.has(id) ||
+      state.failures.has(id) ||
+      (config.stage === "plans" && state.planIds.has(id)),
+    now: run.now,
+    warn: (message, fields) => {
+      logger.warn(fields, message);
+      notice.say(`sra: warning: ${message}`);
+    },
+  });
+}
+
 async function runThePool(
   run: Prepared,
   selection: Selection,
@@ -311,6 +340,7 @@ async function runThePool(
   const { dir, config, now, startedAt } = run;
   const { logger, files } = opened;
   const counters = createRunCounters();
+  const work = new WorkInProgress();
   const stop = createRunStop();
   const outcome: PoolOutcome = { stop, counters };
   const onExternalAbort = (): void => stop.stop("interrupted", "aborted by the caller");
@@ -333,6 +363,11 @@ async function runThePool(
         cap: s?.cap ?? config.server.maxRequests,
         elapsedMs: now() - startedAt,
         waitingForServer: s?.waitingForServer ?? false,
+        work: {
+          running: work.runningCalls(),
+          finished: work.finishedProblems,
+          finishedCalls: work.finishedCalls,
+        },
       };
     },
   });
@@ -351,7 +386,12 @@ async function runThePool(
     if (todo) outcome.stack = await openStack(run, opened, io, stop.signal);
     io.stderr.write(formatBanner(dir, config, selection.counts, outcome.stack?.describe()));
     for (const w of opened.check.warnings) io.stderr.write(`sra: warning: ${w}\n`);
-    io.stderr.write(formatReadNotes(selection.readStats));
+    io.stderr.write(
+      formatReadNotes(selection.readStats, {
+        count: selection.counts.duplicatesSkipped,
+        examples: selection.repeats,
+      }),
+    );
     const { readStats } = selection;
     if (readStats.invalid > 0) {
       logger.warn(
@@ -364,15 +404,18 @@ async function runThePool(
         config,
         engine: (io.engine ?? createEngine)(config, run.prompts),
         llm: outcome.stack.llm,
+        ...(opened.journal ? { journal: opened.journal } : {}),
         rng: createRng(config.seed),
         now,
         signal: stop.signal,
         files,
         counters,
+        work,
         logger,
         message: (text) => progress.message(text),
         stop: (cause, detail) => stop.stop(cause, detail),
       };
+      opened.notice.say = (text) => progress.message(text);
       progress.start();
       const tasks = scheduleTasks(dir, config, run.state, selection);
       await runPool(tasks, { concurrency: config.run.concurrency, signal: stop.signal }, (task) =>
@@ -387,6 +430,7 @@ async function runThePool(
     interrupt?.dispose();
     io.signal?.removeEventListener("abort", onExternalAbort);
     await Promise.allSettled(Object.values(files).map((a) => a?.close()));
+    await opened.journal?.close();
     await outcome.stack?.close().catch(() => undefined);
   }
   return outcome;
@@ -408,6 +452,18 @@ async function openStack(
   });
 }
 
+/** A run that went to its end with too many of its problems failed (failedRunReason): exit 1. */
+function failedRunError(reason: string, nothingToDo: boolean): TooManyFailuresError {
+  if (nothingToDo) {
+    return new TooManyFailuresError(`nothing to do: ${reason}`, {
+      hint: "rerun with --retry-failures to redo the failed problems (failures.jsonl says why each failed)",
+    });
+  }
+  return new TooManyFailuresError(`${reason}; finished work is kept`, {
+    hint: "see failures.jsonl and generate.log; fix the cause, then rerun with --retry-failures",
+  });
+}
+
 async function finish(
   run: Prepared,
   selection: Selection,
@@ -417,6 +473,15 @@ async function finish(
 ): Promise<GenerateResult> {
   const { dir, config, now } = run;
   const { stopped } = outcome.stop;
+  const failedBecause =
+    stopped.cause === "completed" && outcome.error === undefined
+      ? failedRunReason(maxFailuresOf(config.run.maxFailures), {
+          done: outcome.counters.done,
+          failed: outcome.counters.failed,
+          alreadyDone: selection.counts.alreadyDone,
+          failedEarlier: selection.counts.failedEarlier,
+        })
+      : undefined;
   // Totals of the whole run directory (every invocation), streamed from its files.
   const totals = await computeRunTotals(dir);
   const summary = buildSummary({
@@ -430,11 +495,13 @@ async function finish(
     finishedAt: now(),
     stopCause: stopped.cause,
     ...(stopped.detail ? { stopDetail: stopped.detail } : {}),
+    ...(failedBecause ? { failedBecause } : {}),
     problems: selection.counts,
     counters: outcome.counters,
     totals,
     llm: outcome.stack?.stats() ?? null,
     engine: outcome.stack?.describe() ?? null,
+    journal: opened.journal?.stats() ?? null,
   });
   // A summary that cannot be written (the disk that stopped the run is still full) must not hide
   // why the run stopped, nor keep the summary from the terminal.
@@ -461,5 +528,6 @@ async function finish(
       hint: "see failures.jsonl and generate.log; fix the cause, then rerun with --retry-failures",
     });
   }
+  if (failedBecause !== undefined) throw failedRunError(failedBecause, selection.counts.todo === 0);
   return { config, summary };
 }

@@ -44,14 +44,20 @@ function firstThree(messages: readonly { message: string }[]): string {
     .join("");
 }
 
-/** The notes about the problems file, one line each (with up to three examples); "" when none. */
-export function formatReadNotes(stats: ReadProblemsStats): string {
+/**
+ * The notes about the problems file, one line each (with up to three examples); "" when none. Repeated
+ * questions are those of the selection only (`repeats`, `count`): a repeat past --limit is not news.
+ */
+export function formatReadNotes(
+  stats: ReadProblemsStats,
+  repeated: { count: number; examples: readonly { message: string }[] },
+): string {
   let text = "";
   if (stats.invalid > 0) {
     text += `sra: warning: skipped ${stats.invalid} invalid problem records (--skip-invalid):${firstThree(stats.errors)}\n`;
   }
-  if ((stats.duplicates ?? 0) > 0) {
-    text += `sra: note: skipped ${stats.duplicates} repeated questions (the first of each is kept):${firstThree(stats.warnings ?? [])}\n`;
+  if (repeated.count > 0) {
+    text += `sra: note: skipped ${repeated.count} repeated questions (the first of each is kept):${firstThree(repeated.examples)}\n`;
   }
   return text;
 }

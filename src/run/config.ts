@@ -197,6 +197,8 @@ export interface ResolveInput {
   localGguf: (file: string) => Promise<{ path: string; bytes: number }>;
   sraVersion: string;
   now: Date;
+  /** Required options of the command that were not given (e.g. "--out <dir>"), reported with the settings'. */
+  missing?: readonly string[];
 }
 
 /** The engine by the rule (src/llm/llm-settings.ts): explicit, else a base URL means the server. */
@@ -266,6 +268,19 @@ async function ggufIdentity(
  */
 export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> {
   const engine = resolveEngine(input);
+  // Every required option that is missing, in one message: a new user fixes them in one try. A model
+  // is required with a server only; in process the default model runs.
+  const named = [input.flags, input.file].some((s) => s?.model !== undefined);
+  const problemsSetting = [input.flags, input.file].find((s) => s?.input?.problems !== undefined)?.input
+    ?.problems;
+  const missing = [
+    ...(input.missing ?? []),
+    ...(named || engine === "llama-cpp"
+      ? []
+      : ['--model <name> (a preset, see "sra models", or a served model name; required with a server)']),
+    ...(problemsSetting ? [] : ["--problems <file>"]),
+  ];
+  if (missing.length > 0) throw missingOptionsError(missing);
   const { section, preset } = resolveModelSection(input, engine);
   const envBase = input.env.OPENAI_BASE_URL?.trim();
   const sampling = { temperature: preset.sampling.temperature, topP: preset.sampling.topP };
@@ -281,9 +296,8 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
   const promptsDir = (merged.promptsDir as string | null | undefined) ?? null;
   const resolvedPromptsDir = promptsDir === null ? null : path.resolve(promptsDir);
   const input_ = isPlainObject(merged.input) ? merged.input : {};
-  if (typeof input_.problems !== "string" || input_.problems === "") {
-    throw new UsageError('--problems <file> is required (or set "input": {"problems": ...} in --config)');
-  }
+  if (typeof input_.problems !== "string" || input_.problems === "")
+    throw missingOptionsError(["--problems <file>"]);
   const problems = path.resolve(input_.problems);
   const llamaCpp = isPlainObject(merged.llamaCpp) ? merged.llamaCpp : {};
   const gguf = typeof llamaCpp.gguf === "string" ? path.resolve(llamaCpp.gguf) : llamaCpp.gguf;
@@ -319,6 +333,20 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
   if (engine === "llama-cpp") config.model.gguf = await ggufIdentity(config, preset, input);
   config.prompts.hash = await input.promptsHash(config.prompts.dir);
   return config;
+}
+
+/** Required options not given: one UsageError naming them all (exit 2). */
+export function missingOptionsError(missing: readonly string[]): UsageError {
+  const list = missing.length === 1 ? ` ${missing[0]}` : `\n${missing.map((m) => `  ${m}`).join("\n")}`;
+  const settings = missing.some((m) => /^--(model|problems) /.test(m));
+  return new UsageError(
+    `missing required option${missing.length === 1 ? "" : "s"}:${list}`,
+    settings
+      ? {
+          hint: '--model and --problems may also come from --config (as "model" and "input": {"problems": ...})',
+        }
+      : {},
+  );
 }
 
 /** The error for an invalid merged config: a UsageError naming the flags, or a ConfigError. */

@@ -235,5 +235,12 @@ export const GENERATE_SETTINGS = {
       help: "redo problems recorded in failures.jsonl",
       showDefault: (retry) => (retry ? "redo them" : "skip them"),
     }),
+    /** The request journal (src/run-dir/journal.ts); it changes no result, only what a crash costs. */
+    journal: option({
+      schema: z.boolean().default(true),
+      flag: "--no-journal",
+      help: "keep no journal of the replies of problems in progress (a crash then loses their searches)",
+      showDefault: (on) => (on ? "kept in <out>/journal/, replayed on resume" : "off"),
+    }),
   },
 };

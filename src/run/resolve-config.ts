@@ -35,6 +35,8 @@ export interface ConfigSources {
   configFile?: string;
   /** configs/models.json by default. */
   presetsFile?: string;
+  /** The command's own required options that were not given, reported with any missing setting. */
+  missing?: readonly string[];
 }
 
 /** sha256 of the five prompt files' parsed texts, in a fixed order. */
@@ -86,6 +88,7 @@ export async function resolveConfig(
     },
     sraVersion: VERSION,
     now,
+    ...(sources.missing ? { missing: sources.missing } : {}),
   });
   if (!prompts) throw new Error("prompts were not loaded");
   return { config, prompts };

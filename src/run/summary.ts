@@ -4,6 +4,7 @@
  */
 import type { LlmStackDescription, LlmStackStats } from "../llm/create-llm-stack.js";
 import type { RunTotals } from "../run-dir/accumulator.js";
+import type { JournalStats } from "../run-dir/journal.js";
 import { formatCount, formatDuration } from "./progress.js";
 
 export type StopCause = "completed" | "interrupted" | "max-failures" | "error";
@@ -55,7 +56,7 @@ export interface SelectionCounts {
   inFile: number;
   /** Records skipped as invalid (--skip-invalid). */
   invalidSkipped: number;
-  /** Repeated questions without an id, skipped by the reader (the first is kept). */
+  /** Repeated questions without an id within the selection (--limit, --shard), skipped (the first is kept). */
   duplicatesSkipped: number;
   /** After --limit and --shard. */
   selected: number;
@@ -83,6 +84,8 @@ export interface RunSummary {
   seconds: number;
   stopCause: StopCause;
   stopDetail?: string;
+  /** Set when the run went to its end but failed all the same (exit 1): too many problems failed. */
+  failedBecause?: string;
   problems: SelectionCounts;
   thisRun: {
     done: number;
@@ -108,6 +111,12 @@ export interface RunSummary {
   totals: RunTotals;
   /** The LLM stack's counters at the end (the live-only ones, in flight and queued, left out). */
   llm: RunLlmStats | null;
+  /**
+   * The request journal of this invocation (null with --no-journal). `llm` counts the requests the
+   * server got; replies replayed from the journal are counted here, and in the problems' own usage
+   * (thisRun, samples' meta), which describes each problem's whole work as an uninterrupted run would.
+   */
+  journal: JournalStats | null;
 }
 
 type RunLlmStats = Pick<
@@ -167,12 +176,14 @@ export function buildSummary(input: {
   finishedAt: number;
   stopCause: StopCause;
   stopDetail?: string;
+  failedBecause?: string;
   problems: SelectionCounts;
   counters: RunCounters;
   totals: RunTotals;
   llm: LlmStackStats | null;
   /** What the stack ran on (in process: the engine block of the llm section). */
   engine?: LlmStackDescription | null;
+  journal?: JournalStats | null;
 }): RunSummary {
   const c = input.counters;
   const seconds = Math.max(0, (input.finishedAt - input.startedAt) / 1000);
@@ -193,6 +204,7 @@ export function buildSummary(input: {
     seconds: Math.round(seconds * 1000) / 1000,
     stopCause: input.stopCause,
     ...(input.stopDetail ? { stopDetail: input.stopDetail } : {}),
+    ...(input.failedBecause ? { failedBecause: input.failedBecause } : {}),
     problems: input.problems,
     thisRun: {
       done: c.done,
@@ -231,6 +243,7 @@ export function buildSummary(input: {
           ...(engine ? { engine } : {}),
         }
       : null,
+    journal: input.journal ?? null,
   };
 }
 
@@ -240,7 +253,9 @@ export function formatRunSummary(s: RunSummary): string {
   const lines: string[] = [];
   const head =
     s.stopCause === "completed"
-      ? "done"
+      ? s.failedBecause
+        ? "failed"
+        : "done"
       : s.stopCause === "interrupted"
         ? "interrupted"
         : s.stopCause === "max-failures"
@@ -257,8 +272,10 @@ export function formatRunSummary(s: RunSummary): string {
     );
   }
   if (t.plans > 0 && t.reachedEndRate !== null) {
+    // A single-pass plan (cot) has no <end>: its reachedEnd says the draft was not cut off.
+    const what = s.strategy === "cot" ? "complete, not cut off" : "reached <end>";
     lines.push(
-      `  plans: ${t.plans} (${Math.round(t.reachedEndRate * 100)}% reached <end>, mean ${t.meanSteps ?? "?"} steps)`,
+      `  plans: ${t.plans} (${Math.round(t.reachedEndRate * 100)}% ${what}, mean ${t.meanSteps ?? "?"} steps)`,
     );
   }
   if (s.llm) {
@@ -281,11 +298,23 @@ export function formatRunSummary(s: RunSummary): string {
       );
     }
   }
+  const j = s.journal;
+  if (j && (j.replayed > 0 || j.writeError !== undefined)) {
+    lines.push(
+      `  journal: ${j.replayed} replies replayed for ${j.resumedUnits} resumed problems (not sent again), ${j.recorded} recorded` +
+        (j.writeError === undefined ? "" : `; stopped recording: ${j.writeError}`),
+    );
+  }
   const kinds = Object.entries(t.failuresByKind);
   if (kinds.length > 0) {
     // Say what to do about them, not only that they exist.
     lines.push(
       `  failures: ${kinds.map(([k, n]) => `${k} ${n}`).join(", ")} (see failures.jsonl; once the cause is fixed, rerun with --retry-failures)`,
+    );
+  }
+  if (s.problems.failedEarlier > 0) {
+    lines.push(
+      `  skipped ${s.problems.failedEarlier} problems that failed earlier (see failures.jsonl): --retry-failures redoes them`,
     );
   }
   lines.push(
