@@ -5,6 +5,14 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ConfigError } from "../src/errors.js";
+import { DEFAULT_CONTEXT_SIZE, DEFAULT_PARALLEL } from "../src/llm/llama-cpp/defaults.js";
+import {
+  DEFAULT_IN_PROCESS_MODEL,
+  IN_PROCESS_DEFAULTS,
+  LLAMA_CPP_SETTINGS,
+  SERVER_SETTINGS,
+} from "../src/llm/llm-settings.js";
+import { DEFAULT_RETRY_POLICY } from "../src/llm/retry.js";
 import { DEFAULT_SEARCH_PARAMS, searchParamsSchema } from "../src/search/params.js";
 import { parseDefaultsText, readDefaults, sectionFrom } from "../src/util/config-defaults.js";
 import { option, shapeWithDefaults, tableDefaults, tableWithDefaults } from "../src/util/option-table.js";
@@ -35,6 +43,16 @@ describe("configs/defaults.yaml", () => {
     expect(search).toMatchObject({ branches: 3, c: 0.5, alpha: 0.7, iterations: 24, rewardScale: "raw" });
     expect(DEFAULT_SEARCH_PARAMS).toEqual(search);
     expect(searchParamsSchema.parse({ c: 1 })).toEqual({ ...search, c: 1 });
+  });
+
+  it("feeds the LLM rows and the constants the code uses by name", () => {
+    const server = readDefaults("server").values;
+    expect(DEFAULT_RETRY_POLICY).toEqual(server.retry);
+    expect(tableDefaults(SERVER_SETTINGS)).toEqual(server);
+    expect(tableDefaults(LLAMA_CPP_SETTINGS)).toEqual(readDefaults("llamaCpp").values);
+    const inProcess = readDefaults("inProcess").values;
+    expect({ model: DEFAULT_IN_PROCESS_MODEL, ...IN_PROCESS_DEFAULTS }).toEqual(inProcess);
+    expect([DEFAULT_PARALLEL, DEFAULT_CONTEXT_SIZE]).toEqual([4, 4096]);
   });
 });
 

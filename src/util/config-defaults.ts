@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import type { z } from "zod";
 import { ConfigError } from "../errors.js";
 import type { DefaultsSource } from "./option-table.js";
 import { packageRoot } from "./package-root.js";
@@ -83,4 +84,18 @@ export function sectionFrom(parsed: DefaultsFile, name: string): DefaultsSource 
 /** A section of configs/defaults.yaml ("search", "generate", ...). */
 export function readDefaults(name: string): DefaultsSource {
   return sectionFrom(defaultsFile(), name);
+}
+
+/**
+ * A section read through a schema, for defaults that are constants of the code rather than rows of a
+ * table (the in-process engine's overrides): every issue names the file, the line and the key.
+ */
+export function readDefaultsAs<T>(name: string, schema: z.ZodType<T>): T {
+  const section = readDefaults(name);
+  const parsed = schema.safeParse(section.values);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((i) => `${section.where(i.path.map(String).join("."))}: ${i.message}`),
+    section.file,
+  );
 }
