@@ -13,9 +13,16 @@ import {
   SERVER_SETTINGS,
 } from "../src/llm/llm-settings.js";
 import { DEFAULT_RETRY_POLICY } from "../src/llm/retry.js";
+import { GENERATE_SETTINGS } from "../src/run/generate-settings.js";
 import { DEFAULT_SEARCH_PARAMS, searchParamsSchema } from "../src/search/params.js";
 import { parseDefaultsText, readDefaults, sectionFrom } from "../src/util/config-defaults.js";
-import { option, shapeWithDefaults, tableDefaults, tableWithDefaults } from "../src/util/option-table.js";
+import {
+  option,
+  shapeWithDefaults,
+  tableDefaults,
+  tableWithDefaults,
+  valueAt,
+} from "../src/util/option-table.js";
 
 const FILE = "defaults.yaml";
 
@@ -53,6 +60,13 @@ describe("configs/defaults.yaml", () => {
     const inProcess = readDefaults("inProcess").values;
     expect({ model: DEFAULT_IN_PROCESS_MODEL, ...IN_PROCESS_DEFAULTS }).toEqual(inProcess);
     expect([DEFAULT_PARALLEL, DEFAULT_CONTEXT_SIZE]).toEqual([4, 4096]);
+  });
+
+  it("feeds generate's table: every value of its section is that row's default", () => {
+    const defaults = tableDefaults(GENERATE_SETTINGS);
+    const section = readDefaults("generate").values;
+    expect(defaults).toMatchObject(section);
+    expect(valueAt(defaults, "run.concurrency")).toBe(256);
   });
 });
 
