@@ -3,13 +3,40 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import type { Executor } from "../../src/execute/executor.js";
 import type { EncodedValue } from "../../src/execute/types.js";
 
-/** Processes whose uid is in the executor's sandbox range (the sandbox runs children as 1e9 + pid). */
+const UID_BASE = 1_000_000_000;
+
+/** The parent of a process, or null when it is gone. */
+function parentOf(pid: number): number | null {
+  try {
+    // The command may hold spaces and parentheses: the fields after its closing one are plain.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return null;
+  }
+}
+
+function isDescendantOf(pid: number, ancestor: number): boolean {
+  for (let p: number | null = pid; p !== null && p > 1; p = parentOf(p)) if (p === ancestor) return true;
+  return false;
+}
+
+/**
+ * Processes whose uid is in the executor's sandbox range (the sandbox runs children as 1e9 + the
+ * zygote's pid), left out those of another process's live executor: other test files (vitest runs
+ * each in its own process) and other runs on the machine have sandboxes of their own. A sandbox
+ * process whose zygote is gone counts, whoever started it: that is what a leak looks like.
+ */
 export function sandboxProcesses(): number[] {
   const found: number[] = [];
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (statSync(`/proc/${name}`).uid >= 1_000_000_000) found.push(Number(name));
+      const uid = statSync(`/proc/${name}`).uid;
+      if (uid < UID_BASE) continue;
+      const zygote = uid - UID_BASE;
+      if (parentOf(zygote) !== null && !isDescendantOf(zygote, process.pid)) continue;
+      found.push(Number(name));
     } catch {
       // gone
     }
