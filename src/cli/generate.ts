@@ -56,6 +56,7 @@ const HELP_ORDER: readonly string[] = [
   "server.adaptive",
   "search.iterations",
   "search.timeBudgetSec",
+  "search.parallelIterations",
   "search.branches",
   "search.c",
   "search.alpha",

@@ -17,6 +17,25 @@ export const searchParamsSchema = z
      * problems and use 13.5 on average (16: 65%, 32: 96%).
      */
     iterations: z.number().int().min(1).default(24),
+    /**
+     * Iterations of one problem in flight at once (tree-parallel MCTS with virtual loss, Chaslot et
+     * al. 2008). 1 is the paper's search, one iteration after another. K > 1 is a different search:
+     * up to K leaves are selected before the results of the others are known, each selection
+     * steering the next away from the paths in flight (virtualLoss); results are applied in the order
+     * the leaves were selected, so the tree does not depend on timing (src/search/mcts.ts).
+     */
+    parallelIterations: z.number().int().min(1).max(32).default(1),
+    /**
+     * With parallelIterations > 1: each iteration in flight counts as this many extra visits with
+     * reward 0 (the bottom of both reward scales) on every node of its path, until its result is
+     * applied. 0 only keeps two iterations off the same leaf.
+     */
+    virtualLoss: z.number().min(0).max(100).default(1),
+    /**
+     * With parallelIterations > 1: the first this-many iterations run one at a time, as with K = 1
+     * (a search that ends within them is exactly the sequential one); then up to K are in flight.
+     */
+    parallelAfter: z.number().int().min(0).default(0),
     /** Wall-clock budget per problem in seconds (checked between iterations), or null for none. */
     timeBudgetSec: z.number().positive().nullable().default(null),
     /** Children per expansion (paper: 3). */
