@@ -48,6 +48,7 @@ import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fnv } from "../test/support/plan-script.js";
+import { runCluster } from "./bench-generate/cluster.js";
 import {
   analyseTail,
   int,
@@ -67,7 +68,9 @@ import { PROBE_SOURCE } from "./bench-generate/probe.js";
 import { type RunResult, runOnce } from "./bench-generate/run.js";
 import {
   CLI,
+  CLUSTER,
   CONCURRENCY,
+  ENDPOINTS,
   flags,
   ITERATIONS,
   LATENCY,
@@ -100,7 +103,8 @@ async function main(): Promise<void> {
   const load = os.loadavg()[0] ?? 0;
   log(
     `bench-generate: ${os.cpus().length} cores (load ${load.toFixed(1)}), node ${process.version}; ` +
-      `S=${SLOTS} slots, latency ${LATENCY.baseMs} ms + ${LATENCY.perTokenMs} ms/token; temp ${tmp}`,
+      `${ENDPOINTS > 1 ? `${ENDPOINTS} endpoints x ` : ""}S=${SLOTS} slots, ` +
+      `latency ${LATENCY.baseMs} ms + ${LATENCY.perTokenMs} ms/token; temp ${tmp}`,
   );
   const runMemory = async (): Promise<RunResult> => {
     const file = path.join(tmp, `synthetic-${MEMORY_N}.jsonl`);
@@ -125,6 +129,22 @@ async function main(): Promise<void> {
   };
   const problemOf = createProblemMatcher(readQuestions(PROBLEMS));
   try {
+    if (CLUSTER) {
+      const { rows, report } = await runCluster(tmp, probeFile, log);
+      const loadAfter = os.loadavg()[0] ?? 0;
+      process.stdout.write(
+        `${report}\nMachine: ${os.cpus().length} cores, load average ${load.toFixed(1)} at the start and ` +
+          `${loadAfter.toFixed(1)} at the end, node ${process.version}.\n`,
+      );
+      if (flags.json) {
+        const result = rows.map((r) => ({ ...r, run: strip(r.run) }));
+        await fsp.writeFile(
+          path.resolve(flags.json),
+          `${JSON.stringify({ loadAtStart: load, loadAtEnd: loadAfter, rows: result }, null, 2)}\n`,
+        );
+      }
+      return;
+    }
     if (flags["memory-only"]) {
       const memory = await runMemory();
       process.stdout.write(`${memoryHeading()}\n\n${memoryTable(memory)}\n`);
