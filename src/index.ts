@@ -122,6 +122,7 @@ export {
   type Evaluator,
   type MctsPolicy,
   nodeReward,
+  PendingPaths,
   PLAN_STRATEGIES,
   type PlanPolicy,
   type PlanState,
@@ -142,6 +143,7 @@ export {
   searchParamsSchema,
   selectPath,
   ucb1,
+  ucb1WithVirtualLoss,
 } from "./search/index.js";
 export { formatStatsTable } from "./stats/format.js";
 export {

@@ -119,7 +119,7 @@ describe("K = 1 is the search as it was before parallel iterations", () => {
 describe("K > 1 is deterministic for a seed, whatever the timing", () => {
   it.each([2, 3, 4])("K = %d: the same trees and plans when calls finish in other orders", async (k) => {
     const runs = await Promise.all(
-      Object.values(TIMINGS).map((model) => allRecords({ parallelIterations: k }, model)),
+      Object.values(TIMINGS).map((model) => allRecords({ parallelIterations: k, parallelAfter: 0 }, model)),
     );
     const parsed = runs.map((lines) => lines.map((l) => JSON.parse(l) as SearchRecord));
     const [first, ...others] = parsed;
@@ -199,10 +199,32 @@ const PROBLEM = { id: "p", question: "q" };
 // and C 6.589; then C 6.741 beats A 4.524 and B 4.018.
 const SCORES = { A: 8, B: 7, C: 6 };
 
+describe("K > 1 after a sequential start (search.parallelAfter)", () => {
+  it("runs the first parallelAfter iterations one at a time: a search that ends within them is K = 1's", async () => {
+    const sequential = (await allRecords()).map((l) => JSON.parse(l) as SearchRecord);
+    const parallel = (await allRecords({ parallelIterations: 4, parallelAfter: 3 })).map(
+      (l) => JSON.parse(l) as SearchRecord,
+    );
+    const short = sequential.filter((r) => r.tree.iterations <= 3 && r.tree.stopReason !== "iterations");
+    expect(short.length).toBeGreaterThan(0);
+    for (const [i, rec] of sequential.entries()) {
+      const other = parallel[i] as SearchRecord;
+      if (short.includes(rec)) expect(other).toEqual(rec);
+      else expect(other.tree.selections?.slice(0, 3)).toEqual(rec.tree.selections?.slice(0, 3));
+    }
+    expect(parallel.map((r) => JSON.stringify(r.tree))).not.toEqual(
+      sequential.map((r) => JSON.stringify(r.tree)),
+    );
+  });
+});
+
 describe("K > 1: selection order, <end> and discarded iterations", () => {
   it("selects different leaves for the iterations in flight and applies them in that order", async () => {
     const policy = timedPolicy({ scores: SCORES, reflect: { A: [6, false], B: [0, false], C: [3, false] } });
-    const out = await runMcts(PROBLEM, policyContext(policy, { parallelIterations: 3, iterations: 4 }));
+    const out = await runMcts(
+      PROBLEM,
+      policyContext(policy, { parallelIterations: 3, parallelAfter: 0, iterations: 4 }),
+    );
     // Reflections on A, B and C were all asked before any of them returned.
     expect(
       policy.calls
@@ -221,7 +243,7 @@ describe("K > 1: selection order, <end> and discarded iterations", () => {
   it("the first <end> in selection order ends the search; younger iterations are aborted and left out", async () => {
     // B says <end> first (0 turns); A, older, is still reflecting (6 turns); C (4 turns) is younger.
     const policy = timedPolicy({ scores: SCORES, reflect: { A: [6, false], B: [0, true], C: [4, false] } });
-    const out = await runMcts(PROBLEM, policyContext(policy, { parallelIterations: 3 }));
+    const out = await runMcts(PROBLEM, policyContext(policy, { parallelIterations: 3, parallelAfter: 0 }));
     expect(out.steps).toEqual(["B"]);
     expect(out.stopReason).toBe("end");
     // C was aborted as soon as B's <end> came in; A finished and was applied (its children are in the
@@ -236,7 +258,7 @@ describe("K > 1: selection order, <end> and discarded iterations", () => {
 
   it("an older <end> wins over a younger one that came in first", async () => {
     const policy = timedPolicy({ scores: SCORES, reflect: { A: [5, true], B: [0, true], C: [9, false] } });
-    const out = await runMcts(PROBLEM, policyContext(policy, { parallelIterations: 3 }));
+    const out = await runMcts(PROBLEM, policyContext(policy, { parallelIterations: 3, parallelAfter: 0 }));
     expect(out.steps).toEqual(["A"]);
     expect(out.nodes.filter((n) => n.terminal).map((n) => n.step)).toEqual(["A"]);
     expect(out.nodes[2]?.reflection).toBeNull(); // B's <end> was discarded with it
@@ -252,9 +274,9 @@ describe("K > 1: selection order, <end> and discarded iterations", () => {
           ? Promise.reject(new Error("HTTP 500"))
           : policy.reflect(input, signal),
     };
-    await expect(runMcts(PROBLEM, policyContext(failing, { parallelIterations: 3 }))).rejects.toThrow(
-      "HTTP 500",
-    );
+    await expect(
+      runMcts(PROBLEM, policyContext(failing, { parallelIterations: 3, parallelAfter: 0 })),
+    ).rejects.toThrow("HTTP 500");
     // A (older) was applied first: its expansion ran; C (younger) was aborted before the error left.
     expect(policy.calls.filter((c) => c.role === "propose").map((c) => c.path)).toContain("A > A");
     expect(policy.calls.find((c) => c.role === "reflect" && c.path === "C")?.aborted).toBe(true);
@@ -266,7 +288,10 @@ describe("K > 1: selection order, <end> and discarded iterations", () => {
       scores: SCORES,
       reflect: { A: [50, false], B: [50, false], C: [50, false] },
     });
-    const running = runMcts(PROBLEM, policyContext(policy, { parallelIterations: 3 }, controller.signal));
+    const running = runMcts(
+      PROBLEM,
+      policyContext(policy, { parallelIterations: 3, parallelAfter: 0 }, controller.signal),
+    );
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setImmediate(resolve));
     controller.abort(new Error("interrupted"));

@@ -9,7 +9,7 @@ describe("search parameters", () => {
       iterations: 24,
       parallelIterations: 1,
       virtualLoss: 1,
-      parallelAfter: 0,
+      parallelAfter: 12,
       timeBudgetSec: null,
       branches: 3,
       c: 0.5,

@@ -11,8 +11,7 @@
  * the table puts calls per sample and the plans' figures beside each K, and the wall time against
  * K = 1's bound (the least work) too.
  */
-import * as fsp from "node:fs/promises";
-import * as path from "node:path";
+import { DEFAULT_SEARCH_PARAMS } from "../../src/search/params.js";
 import { int, mark, num, pct } from "./format.js";
 import { type RunResult, runOnce } from "./run.js";
 import {
@@ -53,12 +52,7 @@ export async function runCluster(
   probeFile: string,
   log: (s: string) => void,
 ): Promise<{ rows: ClusterRow[]; report: string }> {
-  let configArgs: string[] = [];
-  if (PARALLEL_AFTER !== undefined) {
-    const file = path.join(tmp, "parallel-after.json");
-    await fsp.writeFile(file, JSON.stringify({ search: { parallelAfter: PARALLEL_AFTER } }));
-    configArgs = ["--config", file];
-  }
+  const after = PARALLEL_AFTER === undefined ? [] : ["--parallel-after", String(PARALLEL_AFTER)];
   const rows: ClusterRow[] = [];
   for (const n of CLUSTER_NS) {
     let k1: RunResult | undefined;
@@ -77,7 +71,7 @@ export async function runCluster(
             ...(ITERATIONS === undefined ? {} : { iterations: ITERATIONS }),
             keepCalls: false,
             repetition: rep,
-            args: ["--parallel-iterations", String(k), ...configArgs],
+            args: ["--parallel-iterations", String(k), ...after],
           },
           tmp,
           probeFile,
@@ -137,7 +131,7 @@ function formatCluster(rows: ClusterRow[]): string {
   out.push(
     `--concurrency ${CONCURRENCY} --max-requests ${MAX_REQUESTS}` +
       (ITERATIONS === undefined ? "" : ` --iterations ${ITERATIONS}`) +
-      (PARALLEL_AFTER === undefined ? "" : `, search.parallelAfter ${PARALLEL_AFTER}`) +
+      ` --parallel-after ${PARALLEL_AFTER ?? DEFAULT_SEARCH_PARAMS.parallelAfter}` +
       `; wall = the servers' first request to their last reply; bound = busy slot-time / ${TOTAL_SLOTS} slots` +
       (REPEAT > 1 ? `; the median of ${REPEAT} runs by wall / bound` : "") +
       ".",

@@ -57,6 +57,7 @@ const HELP_ORDER: readonly string[] = [
   "search.iterations",
   "search.timeBudgetSec",
   "search.parallelIterations",
+  "search.parallelAfter",
   "search.branches",
   "search.c",
   "search.alpha",

@@ -97,7 +97,11 @@ export const GENERATE_SETTINGS = {
       showDefault: (k) => (k === 1 ? "1, the paper's one at a time" : String(k)),
     }),
     virtualLoss: option({ schema: s.virtualLoss }),
-    parallelAfter: option({ schema: s.parallelAfter }),
+    parallelAfter: option({
+      schema: s.parallelAfter,
+      flag: "--parallel-after <n>",
+      help: "with --parallel-iterations > 1: iterations run one at a time first (0: parallel from the start)",
+    }),
     timeBudgetSec: option({
       schema: s.timeBudgetSec,
       flag: "--time-budget <sec>",
