@@ -9,7 +9,10 @@
  * problems for the sequential comparison, --ref-n [4] for the reference budget, --memory-n [10000]
  * synthetic problems for the memory run, --quick (skip the memory run), --memory-only, --plan-steps [3]
  * (plan lengths of the fake model, e.g. 3-5), --iterations (default: the CLI's), --cli [dist/src/cli.js],
- * --json FILE, --cpu-prof DIR, --dump-calls FILE, --keep.
+ * --json FILE, --cpu-prof DIR, --dump-calls FILE, --keep, --fake-model capable|exploring.
+ *
+ * `--cluster` runs something else: several fake servers and one run per --parallel-iterations value,
+ * each set against its work-conserving bound (scripts/bench-generate/cluster.ts has the details).
  *
  * The fake OpenAI-compatible server of the test suite (test/support/fake-openai-server.ts) runs in this
  * process with a capacity model: S decoding slots (requests beyond S wait in its queue) and a latency of
