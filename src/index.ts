@@ -5,6 +5,12 @@
  * internal and may change.
  */
 
+// Running code and evaluating it (the sandboxed executor, benchmark loading, pass@k): what `sra eval`
+// and generate's code checks are built on.
+export type { EvalBenchmark, EvalTask, TaskTests } from "./benchmarks/eval-tasks.js";
+export { EVAL_BENCHMARKS, loadEvalBenchmark } from "./benchmarks/eval-tasks.js";
+export type { ExpectedOutputs, ExpectedSet } from "./benchmarks/expected.js";
+export { prepareExpected } from "./benchmarks/expected.js";
 // Commands (what the CLI calls).
 export type { DecontaminateOptions, DecontaminateResult } from "./commands/decontaminate.js";
 export { DECONTAMINATE_DEFAULTS, decontaminate } from "./commands/decontaminate.js";
@@ -28,6 +34,7 @@ export {
   EngineError,
   EngineMissingError,
   EXIT,
+  ExecutorError,
   InputError,
   InputErrors,
   InterruptedError,
@@ -37,19 +44,48 @@ export {
   ModelDownloadError,
   OutputError,
   ParseError,
+  PythonNotFoundError,
   ServerCheckError,
   SraError,
   TooManyFailuresError,
   UsageError,
 } from "./errors.js";
+export type { CompareRun, CompareTable } from "./eval/compare-table.js";
+export { compareTable, formatCompareMarkdown, formatCompareText } from "./eval/compare-table.js";
+export type { EvalSample, EvaluateOptions, Evaluation } from "./eval/evaluate.js";
+export { evaluateSamples } from "./eval/evaluate.js";
+export { meanPassAtK, PASS_AT_K, passAtK } from "./eval/pass-at-k.js";
+export type { EvalResult, EvalSummary } from "./eval/records.js";
+export { EvalResultSchema, EvalSummarySchema } from "./eval/records.js";
+export { formatSample, parseSamples } from "./eval/samples-format.js";
+export type { Extraction, Sanitized } from "./eval/sanitize.js";
+export { sanitize } from "./eval/sanitize.js";
+export type { ExecutorOptions } from "./execute/executor.js";
+export { Executor } from "./execute/executor.js";
+export { EVALPLUS_LIMITS, perInputLimits, setDeadline } from "./execute/limits.js";
+export type {
+  AssertCheck,
+  CheckFailure,
+  CheckStatus,
+  FunctionCheck,
+  SandboxReport,
+  StdioCheck,
+  Verdict,
+} from "./execute/types.js";
 // Export and stats.
 export { exportDataset } from "./export/export-dataset.js";
 // Models: the Llm interface, the stack every command uses, presets.
-export type { LlmStack, LlmStackOptions, LlmStackStats } from "./llm/create-llm-stack.js";
+export type {
+  LlmStack,
+  LlmStackDescription,
+  LlmStackOptions,
+  LlmStackStats,
+} from "./llm/create-llm-stack.js";
 export { createLlmStack } from "./llm/create-llm-stack.js";
 // The in-process engine (llama.cpp through node-llama-cpp, loaded only when used) and its model files.
 export { formatEngineBanner } from "./llm/llama-cpp/banner.js";
 export { DEFAULT_CONTEXT_SIZE, DEFAULT_PARALLEL, defaultThreads } from "./llm/llama-cpp/defaults.js";
+export { type DownloadProgressPrinter, downloadProgressPrinter } from "./llm/llama-cpp/download-progress.js";
 export type {
   LlamaCppDescription,
   LlamaCppEngine,
@@ -68,7 +104,29 @@ export {
   presetModelFiles,
   resolveGguf,
 } from "./llm/llama-cpp/model-file.js";
-export { checkLlmServers, openLlmStack, type ServerReport } from "./llm/open-llm.js";
+export {
+  type InProcessOptions,
+  openInProcessEngine,
+  resolveInProcessModel,
+} from "./llm/llama-cpp/open-engine.js";
+// The settings every model-calling command shares, and the engine rule.
+export {
+  chooseEngine,
+  DEFAULT_IN_PROCESS_MODEL,
+  ENGINE_SETTING,
+  type EngineName,
+  IN_PROCESS_DEFAULTS,
+  LLAMA_CPP_SETTINGS,
+  SERVER_SETTINGS,
+} from "./llm/llm-settings.js";
+export {
+  checkLlm,
+  checkLlmServers,
+  type LlmCheck,
+  openLlmStack,
+  type ServerReport,
+  withCheck,
+} from "./llm/open-llm.js";
 export { createOpenAiLlm } from "./llm/openai-llm.js";
 export type { GgufSource, ModelPreset } from "./llm/presets.js";
 export { loadPresets, resolveModel } from "./llm/presets.js";
@@ -103,6 +161,14 @@ export {
   searchPlan,
 } from "./roles/index.js";
 export type { RunStats, RunTotals } from "./run-dir/accumulator.js";
+export {
+  type JournalOptions,
+  type JournalStats,
+  type JournalUnit,
+  openJournal,
+  type RequestJournal,
+  requestKey,
+} from "./run-dir/journal.js";
 export { RUN_FILES, runPath } from "./run-dir/layout.js";
 export { collectRunStats, computeRunTotals } from "./run-dir/read-run.js";
 export { RECORD_SCHEMAS, type RecordKind, type RunRecord, readRunRecords } from "./run-dir/records.js";
@@ -164,5 +230,6 @@ export {
   type Usage,
 } from "./types.js";
 
+export { CACHE_KINDS, type CacheKind, cacheDir, cacheRoot, datasetCacheDirs } from "./util/cache-dir.js";
 export type { Rng } from "./util/rng.js";
 export { createRng } from "./util/rng.js";

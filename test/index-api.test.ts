@@ -22,9 +22,27 @@ describe("public API (src/index.ts)", () => {
     "createLlamaCppLlm",
     "resolveGguf",
     "presetModelFiles",
+    "checkLlm",
+    "chooseEngine",
+    "openInProcessEngine",
+    "cacheRoot",
+    "cacheDir",
     "createRng",
+    "loadEvalBenchmark",
+    "prepareExpected",
+    "evaluateSamples",
+    "passAtK",
+    "sanitize",
+    "parseSamples",
+    "compareTable",
+    "openJournal",
+    "requestKey",
   ])("exports %s as a function", (name) => {
     expect(typeof (sra as Record<string, unknown>)[name]).toBe("function");
+  });
+
+  it("exports the code executor as a class with a start function", () => {
+    expect(typeof sra.Executor.start).toBe("function");
   });
 
   it("computes UCB1 through the public API as the paper's equation 1", () => {

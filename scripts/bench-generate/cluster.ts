@@ -71,7 +71,7 @@ export async function runCluster(
             ...(ITERATIONS === undefined ? {} : { iterations: ITERATIONS }),
             keepCalls: false,
             repetition: rep,
-            args: ["--parallel-iterations", String(k), ...after],
+            extraArgs: ["--parallel-iterations", String(k), ...after],
           },
           tmp,
           probeFile,

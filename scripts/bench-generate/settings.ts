@@ -34,6 +34,7 @@ export const { values: flags } = parseArgs({
     "parallel-after": { type: "string" },
     quick: { type: "boolean", default: false },
     "memory-only": { type: "boolean", default: false },
+    "journal-ab": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -47,6 +48,7 @@ if (flags.help) {
       "  [--quick] [--keep] [--repeat 3]  (runs of the concurrent case; the table shows the median)\n" +
       "  [--cpu-prof DIR]  (a V8 CPU profile of the sra process of the concurrent run)\n" +
       "  [--memory-only]   (only the memory run)\n" +
+      "  [--journal-ab]    (only the concurrent run, --repeat times with the request journal and without)\n" +
       "  [--dump-calls FILE] (one JSON line per request of the concurrent run: problem, purpose, times)\n" +
       "  [--fake-model capable|exploring] (how the fake model answers; see bench-generate/model.ts)\n" +
       "cluster mode (wall time against the work-conserving bound, per --parallel-iterations K):\n" +

@@ -11,15 +11,12 @@ import type { Settings } from "../run/config.js";
 import { GENERATE_SETTINGS } from "../run/generate-settings.js";
 import type { LogLevel } from "../util/logger.js";
 import { tableDefaults, tableEntries } from "../util/option-table.js";
-import { logLevelOption, tableOption, tableSettings } from "./options.js";
+import { logLevelOption, tableNegation, tableOption, tableSettings } from "./options.js";
 
 /** The command's own options (not settings of the run). */
 const OWN_OPTIONS = {
-  "--out": () =>
-    new Option(
-      "--out <dir>",
-      "run directory (required; created, or resumed when it exists)",
-    ).makeOptionMandatory(),
+  // Not commander-mandatory: runGenerate reports it with the other missing options, in one message.
+  "--out": () => new Option("--out <dir>", "run directory (required; created, or resumed when it exists)"),
   "--config": () =>
     new Option(
       "--config <file>",
@@ -34,7 +31,7 @@ const OWN_OPTIONS = {
 };
 
 interface OwnFlags {
-  out: string;
+  out?: string;
   config?: string;
   logLevel: LogLevel;
   progress: boolean;
@@ -48,12 +45,18 @@ const HELP_ORDER: readonly string[] = [
   "model",
   "input.problems",
   "--out",
+  "engine",
   "server.baseUrls",
+  "llamaCpp.gguf",
   "servedModel",
   "server.apiKeyEnv",
   "run.concurrency",
   "server.maxRequests",
   "server.adaptive",
+  "llamaCpp.parallel",
+  "llamaCpp.threads",
+  "llamaCpp.contextSize",
+  "llamaCpp.gpu",
   "search.iterations",
   "search.timeBudgetSec",
   "search.parallelIterations",
@@ -79,6 +82,7 @@ const HELP_ORDER: readonly string[] = [
   "server.timeoutSec",
   "server.maxOutageSec",
   "run.retryFailures",
+  "run.journal",
 ];
 const TRAILING = ["--config", "--log-level", "--no-progress"] as const;
 
@@ -93,6 +97,8 @@ export function generateCommand(run: (options: GenerateOptions) => Promise<unkno
   const command = new Command("generate").description(
     "Search step-by-step plans with SRA-MCTS, then turn each plan into code, writing an " +
       "append-only, resumable run directory (rerun the same command to resume). " +
+      "With --base-url (or $OPENAI_BASE_URL) the model is served by OpenAI-compatible server(s); without, " +
+      "sra runs it in this process with llama.cpp (no server; the preset's GGUF is downloaded once). " +
       "Defaults are shown with each flag (sampling comes from the model preset); --config and flags override them.",
   );
   const entries = tableEntries(GENERATE_SETTINGS).filter((e) => e.row.flag !== undefined);
@@ -103,12 +109,15 @@ export function generateCommand(run: (options: GenerateOptions) => Promise<unkno
     const own = OWN_OPTIONS[key as keyof typeof OWN_OPTIONS];
     const entry = byPath.get(key);
     if (own) command.addOption(own());
-    else if (entry) command.addOption(tableOption(entry, defaults));
-    else throw new Error(`generate --help: no option for ${key}`);
+    else if (entry) {
+      command.addOption(tableOption(entry, defaults));
+      const negation = tableNegation(entry);
+      if (negation) command.addOption(negation);
+    } else throw new Error(`generate --help: no option for ${key}`);
   }
   return command.action(async (flags: OwnFlags, cmd: Command) => {
     await run({
-      out: flags.out,
+      ...(flags.out === undefined ? {} : { out: flags.out }),
       configFile: flags.config,
       logLevel: flags.logLevel,
       progress: flags.progress,

@@ -120,6 +120,15 @@ function bareCode(lines: string[]): string | undefined {
   return hasStatement(code) ? code : undefined;
 }
 
+/** Every closed Python (or untagged) block of a reply, tidied, in order: for callers that combine them. */
+export function pythonBlocks(text: string): string[] {
+  const { blocks } = scanFences(unixLines(stripThinking(text)).split("\n"));
+  return blocks
+    .filter((b) => b.python && b.closed)
+    .map((b) => tidy(b.lines))
+    .filter(hasStatement);
+}
+
 export function extractCode(text: string): CodeExtraction {
   const lines = unixLines(stripThinking(text)).split("\n");
   const { blocks, outside } = scanFences(lines);

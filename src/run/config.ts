@@ -1,7 +1,14 @@
 import * as path from "node:path";
 import { z } from "zod";
 import { type ConfigError, UsageError } from "../errors.js";
-import type { ModelPreset } from "../llm/presets.js";
+import { DEFAULT_PARALLEL } from "../llm/llama-cpp/defaults.js";
+import {
+  chooseEngine,
+  DEFAULT_IN_PROCESS_MODEL,
+  type EngineName,
+  IN_PROCESS_DEFAULTS,
+} from "../llm/llm-settings.js";
+import { ggufSourceSchema, type ModelPreset } from "../llm/presets.js";
 import {
   flagsByPath,
   partialTableSchema,
@@ -20,6 +27,13 @@ import { GENERATE_SETTINGS } from "./generate-settings.js";
 
 export const CONFIG_VERSION = 1;
 
+/** Which GGUF file: a Hugging Face repo and quantisation (a preset's source), or a local file. */
+export const ggufIdentitySchema = z.union([
+  ggufSourceSchema,
+  z.object({ path: z.string().min(1), bytes: z.number().int().min(0) }).strict(),
+]);
+export type GgufIdentity = z.infer<typeof ggufIdentitySchema>;
+
 const modelSectionSchema = z
   .object({
     /** What --model said: a preset name, or the served name itself. */
@@ -30,6 +44,11 @@ const modelSectionSchema = z
     template: z.string().min(1),
     /** Whether `name` is a preset of configs/models.json. */
     known: z.boolean(),
+    /**
+     * In process only: the GGUF file the engine loads, a preset's source or a --gguf file (its
+     * absolute path and size). A resumed run must load the same one.
+     */
+    gguf: ggufIdentitySchema.optional(),
   })
   .strict();
 
@@ -59,6 +78,7 @@ export const runConfigSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     model: modelSectionSchema,
+    engine: sections.engine,
     strategy: sections.strategy,
     stage: sections.stage,
     seed: sections.seed,
@@ -67,6 +87,7 @@ export const runConfigSchema = z
     code: sections.code,
     input: sections.input,
     server: sections.server,
+    llamaCpp: sections.llamaCpp,
     run: sections.run,
   })
   .strict();
@@ -105,6 +126,7 @@ export function defaultSettings(): Settings {
 export const RESULT_FIELDS = [
   "model.servedModel",
   "model.systemRole",
+  "engine",
   "strategy",
   "seed",
   "prompts.hash",
@@ -113,6 +135,30 @@ export const RESULT_FIELDS = [
   "input.questionField",
   "input.idField",
 ] as const;
+
+/** What changes results on the in-process engine only: the model file, and the room a reply has. */
+export const IN_PROCESS_RESULT_FIELDS = ["model.gguf", "llamaCpp.contextSize"] as const;
+
+/** The result fields of a run with this engine. */
+export function resultFields(engine: EngineName | undefined): string[] {
+  return engine === "llama-cpp" ? [...RESULT_FIELDS, ...IN_PROCESS_RESULT_FIELDS] : [...RESULT_FIELDS];
+}
+
+/** A saved config.json as a comparable one: a run made before the engine could be chosen ran on a server. */
+export function withSavedEngine(raw: unknown): Record<string, unknown> {
+  return { engine: "openai", ...(isPlainObject(raw) ? raw : {}) };
+}
+
+/**
+ * The result fields on which two run configs differ (resume: saved vs this command; merge: run vs
+ * run), configs saved before the engine setting read as the server's, and the in-process fields
+ * compared when `b` runs in process.
+ */
+export function diffRunConfigs(a: unknown, b: unknown): ConfigDifference[] {
+  const left = withSavedEngine(a);
+  const right = withSavedEngine(b);
+  return diffResultFields(left, right, resultFields(right.engine as EngineName));
+}
 
 /** config path -> the flag that sets it, so an error names what the user typed. */
 export const FLAG_FOR_PATH: Readonly<Record<string, string>> = {
@@ -147,8 +193,73 @@ export interface ResolveInput {
   resolveModel: (name: string) => ModelPreset;
   /** Computed prompt hash and the sra version, filled by the caller. */
   promptsHash: (dir: string | null) => Promise<string>;
+  /** A --gguf file's absolute path and size, once checked (the in-process engine only). */
+  localGguf: (file: string) => Promise<{ path: string; bytes: number }>;
   sraVersion: string;
   now: Date;
+  /** Required options of the command that were not given (e.g. "--out <dir>"), reported with the settings'. */
+  missing?: readonly string[];
+}
+
+/** The engine by the rule (src/llm/llm-settings.ts): explicit, else a base URL means the server. */
+function resolveEngine(input: ResolveInput): EngineName {
+  const envBase = input.env.OPENAI_BASE_URL?.trim();
+  const baseUrls = input.flags.server?.baseUrls ?? input.file?.server?.baseUrls ?? (envBase ? [envBase] : []);
+  return chooseEngine({ explicit: input.flags.engine ?? input.file?.engine, baseUrls });
+}
+
+/**
+ * The model: the topmost layer that names one decides; an object (from a previous config.json) may
+ * also pin the served name, the system-role switch and the export template. In process without a
+ * name: the --gguf file's name, else DEFAULT_IN_PROCESS_MODEL.
+ */
+function resolveModelSection(input: ResolveInput, engine: EngineName) {
+  const modelLayer = [input.flags, input.file].find((s) => s?.model !== undefined)?.model;
+  const gguf = input.flags.llamaCpp?.gguf ?? input.file?.llamaCpp?.gguf;
+  const inProcessName = gguf ? path.basename(gguf).replace(/\.gguf$/i, "") : DEFAULT_IN_PROCESS_MODEL;
+  const name =
+    (typeof modelLayer === "string" ? modelLayer : modelLayer?.name) ??
+    (engine === "llama-cpp" ? inProcessName : undefined);
+  if (!name) {
+    throw new UsageError(
+      '--model is required with a server: a preset (see "sra models") or a served model name (or set "model" in --config)',
+    );
+  }
+  const preset = input.resolveModel(name);
+  const pinned = typeof modelLayer === "object" ? modelLayer : undefined;
+  const section = {
+    name,
+    servedModel:
+      input.flags.servedModel ?? input.file?.servedModel ?? pinned?.servedModel ?? preset.servedModel,
+    systemRole: pinned?.systemRole ?? preset.systemRole,
+    template: pinned?.template ?? preset.template,
+    known: preset.known,
+  };
+  return { section, preset };
+}
+
+/** The defaults that differ in process (IN_PROCESS_DEFAULTS), as a settings layer; {} for a server. */
+function inProcessLayer(engine: EngineName, input: ResolveInput): Settings {
+  if (engine !== "llama-cpp") return {};
+  const parallel = input.flags.llamaCpp?.parallel ?? input.file?.llamaCpp?.parallel ?? DEFAULT_PARALLEL;
+  return {
+    search: { guided: IN_PROCESS_DEFAULTS.guided },
+    server: { timeoutSec: IN_PROCESS_DEFAULTS.timeoutSec },
+    run: { concurrency: IN_PROCESS_DEFAULTS.problemsPerSequence * parallel },
+  };
+}
+
+/** Which GGUF file the in-process engine loads: --gguf, else the preset's source. */
+async function ggufIdentity(
+  config: RunConfig,
+  preset: ModelPreset,
+  input: ResolveInput,
+): Promise<GgufIdentity> {
+  if (config.llamaCpp.gguf !== null) return input.localGguf(config.llamaCpp.gguf);
+  if (preset.gguf) return preset.gguf;
+  throw new UsageError(
+    `model "${config.model.name}" has no GGUF source for the in-process engine: give a local file with --gguf PATH, or a server with --base-url URL`,
+  );
 }
 
 /**
@@ -156,27 +267,27 @@ export interface ResolveInput {
  * lines.
  */
 export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> {
-  // The topmost layer that names a model decides it; an object (from a previous config.json) may
-  // also pin the served name, the system-role switch and the export template.
-  const modelLayer = [input.flags, input.file].find((s) => s?.model !== undefined)?.model;
-  const name = typeof modelLayer === "string" ? modelLayer : modelLayer?.name;
-  if (!name) {
-    throw new UsageError(
-      '--model is required: a preset (see "sra models") or a served model name (or set "model" in --config)',
-    );
-  }
-  const preset = input.resolveModel(name);
-  const pinned = typeof modelLayer === "object" ? modelLayer : undefined;
-  const servedModel =
-    input.flags.servedModel ?? input.file?.servedModel ?? pinned?.servedModel ?? preset.servedModel;
-  const systemRole = pinned?.systemRole ?? preset.systemRole;
-  const template = pinned?.template ?? preset.template;
-
+  const engine = resolveEngine(input);
+  // Every required option that is missing, in one message: a new user fixes them in one try. A model
+  // is required with a server only; in process the default model runs.
+  const named = [input.flags, input.file].some((s) => s?.model !== undefined);
+  const problemsSetting = [input.flags, input.file].find((s) => s?.input?.problems !== undefined)?.input
+    ?.problems;
+  const missing = [
+    ...(input.missing ?? []),
+    ...(named || engine === "llama-cpp"
+      ? []
+      : ['--model <name> (a preset, see "sra models", or a served model name; required with a server)']),
+    ...(problemsSetting ? [] : ["--problems <file>"]),
+  ];
+  if (missing.length > 0) throw missingOptionsError(missing);
+  const { section, preset } = resolveModelSection(input, engine);
   const envBase = input.env.OPENAI_BASE_URL?.trim();
   const sampling = { temperature: preset.sampling.temperature, topP: preset.sampling.topP };
   const layers: Settings[] = [
     defaultSettings(),
     envBase ? { server: { baseUrls: [envBase] } } : {},
+    inProcessLayer(engine, input),
     { search: sampling, code: sampling },
     input.file ?? {},
     input.flags,
@@ -185,17 +296,19 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
   const promptsDir = (merged.promptsDir as string | null | undefined) ?? null;
   const resolvedPromptsDir = promptsDir === null ? null : path.resolve(promptsDir);
   const input_ = isPlainObject(merged.input) ? merged.input : {};
-  if (typeof input_.problems !== "string" || input_.problems === "") {
-    throw new UsageError('--problems <file> is required (or set "input": {"problems": ...} in --config)');
-  }
+  if (typeof input_.problems !== "string" || input_.problems === "")
+    throw missingOptionsError(["--problems <file>"]);
   const problems = path.resolve(input_.problems);
+  const llamaCpp = isPlainObject(merged.llamaCpp) ? merged.llamaCpp : {};
+  const gguf = typeof llamaCpp.gguf === "string" ? path.resolve(llamaCpp.gguf) : llamaCpp.gguf;
 
   const candidate = {
     version: CONFIG_VERSION,
     sraVersion: input.sraVersion,
     createdAt: input.now.toISOString(),
     updatedAt: input.now.toISOString(),
-    model: { name, servedModel, systemRole, template, known: preset.known },
+    model: section,
+    engine,
     strategy: merged.strategy,
     stage: merged.stage,
     seed: merged.seed,
@@ -206,13 +319,34 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
     server: {
       ...(isPlainObject(merged.server) ? merged.server : {}),
     },
+    llamaCpp: { ...llamaCpp, gguf },
     run: merged.run,
   };
   const parsed = runConfigSchema.safeParse(candidate);
   if (!parsed.success) throw configIssuesError(parsed.error, input.flags);
   const config = parsed.data;
+  if (engine === "openai" && config.server.baseUrls.length === 0) {
+    throw new UsageError(
+      "--engine openai needs a server: give --base-url URL (or set $OPENAI_BASE_URL); sra no longer assumes http://localhost:8000/v1",
+    );
+  }
+  if (engine === "llama-cpp") config.model.gguf = await ggufIdentity(config, preset, input);
   config.prompts.hash = await input.promptsHash(config.prompts.dir);
   return config;
+}
+
+/** Required options not given: one UsageError naming them all (exit 2). */
+export function missingOptionsError(missing: readonly string[]): UsageError {
+  const list = missing.length === 1 ? ` ${missing[0]}` : `\n${missing.map((m) => `  ${m}`).join("\n")}`;
+  const settings = missing.some((m) => /^--(model|problems) /.test(m));
+  return new UsageError(
+    `missing required option${missing.length === 1 ? "" : "s"}:${list}`,
+    settings
+      ? {
+          hint: '--model and --problems may also come from --config (as "model" and "input": {"problems": ...})',
+        }
+      : {},
+  );
 }
 
 /** The error for an invalid merged config: a UsageError naming the flags, or a ConfigError. */

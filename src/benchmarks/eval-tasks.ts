@@ -1,0 +1,344 @@
+/**
+ * Benchmarks as `sra eval` runs them: tasks with the prompt shown to the model, the entry point, the
+ * canonical solution and the tests, in one of three shapes:
+ * - "evalplus": test inputs whose expected outputs come from running the canonical solution
+ *   (HumanEval+, MBPP+, and files in their shape); base inputs, then plus inputs;
+ * - "asserts": assert statements (the original HumanEval's check() and MBPP's three asserts);
+ * - "apps": stdin/stdout pairs or function calls with expected outputs (APPS, CodeContests).
+ * Test inputs stay raw JSON text (src/util/raw-json.ts).
+ */
+import { existsSync } from "node:fs";
+import * as fsp from "node:fs/promises";
+import { cannotReadError, InputError } from "../errors.js";
+import type { Oracle } from "../execute/types.js";
+import { parsePythonJson } from "../util/python-json.js";
+import { rawArrayLength, rawFields } from "../util/raw-json.js";
+import { type DatasetSources, gunzipIfNeeded, locateBuiltin, sha256Of } from "./files.js";
+import { BENCHMARK_FILES, type BenchmarkName } from "./sources.js";
+
+export const EVAL_BENCHMARKS = ["humaneval", "humaneval-plus", "mbpp", "mbpp-plus"] as const;
+export type EvalBenchmarkName = (typeof EVAL_BENCHMARKS)[number];
+
+/** MBPP's test split (task ids 11-510, as in the MBPP paper): the tasks a model is scored on. */
+export const MBPP_TEST_SPLIT = { first: 11, last: 510 } as const;
+
+export interface EvalplusTests {
+  kind: "evalplus";
+  /** Raw JSON: a list of argument lists. */
+  baseInputs: string;
+  plusInputs: string | undefined;
+  baseCount: number;
+  plusCount: number;
+  atol: number;
+  oracle: Oracle;
+  /** "mbpp:<n>" for MBPP+'s argument fix-ups. */
+  inputsRule: string | undefined;
+}
+
+export interface AssertTests {
+  kind: "asserts";
+  setup: string;
+  tests: string[];
+  /** HumanEval's `def check(candidate)`: its statements are the tests. */
+  checkFunction: string | undefined;
+}
+
+export interface AppsTests {
+  kind: "apps";
+  /** Raw JSON lists. */
+  inputs: string;
+  outputs: string;
+  count: number;
+  fnName: string | undefined;
+}
+
+export type TaskTests = EvalplusTests | AssertTests | AppsTests;
+
+export interface EvalTask {
+  taskId: string;
+  /** What the dataset gives the model: HumanEval's signature and docstring, MBPP's description. */
+  prompt: string;
+  /** The function the tests call; undefined for stdin/stdout programs. */
+  entryPoint: string | undefined;
+  /** The canonical solution as a whole program (for HumanEval: prompt + canonical_solution). */
+  canonical: string | undefined;
+  /** Example tests the dataset shows with the task (MBPP's asserts), for the prompt. */
+  examples: string[];
+  /** APPS difficulty, when given. */
+  difficulty: string | undefined;
+  tests: TaskTests;
+}
+
+export interface EvalBenchmark {
+  /** The name given (a built-in name or the path). */
+  name: string;
+  file: string;
+  sha256: string;
+  origin: "local" | "cache" | "download" | "user";
+  /** Whether tasks have plus tests (evalplus shape with plus_input). */
+  hasPlus: boolean;
+  tasks: EvalTask[];
+}
+
+type Json = Record<string, unknown>;
+
+function str(record: Json, field: string): string | undefined {
+  const v = record[field];
+  return typeof v === "string" ? v : undefined;
+}
+
+function taskIdOf(record: Json, index: number): string {
+  const v = record.task_id ?? record.id ?? record.problem_id;
+  return typeof v === "string" || typeof v === "number" ? String(v) : String(index + 1);
+}
+
+interface Line {
+  text: string;
+  record: Json;
+  line: number;
+}
+
+function linesOf(data: Buffer, file: string): Line[] {
+  let text = gunzipIfNeeded(data, file).toString("utf8");
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.trimStart().startsWith("[")) {
+    throw new InputError("expected JSON Lines (one task per line), found a JSON array", { file });
+  }
+  const out: Line[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const t = (lines[i] as string).trim();
+    if (t === "") continue;
+    const parsed = parsePythonJson(t);
+    if (
+      !parsed.ok ||
+      typeof parsed.value !== "object" ||
+      parsed.value === null ||
+      Array.isArray(parsed.value)
+    ) {
+      throw new InputError(parsed.ok ? "expected a JSON object" : `invalid JSON: ${parsed.error}`, {
+        file,
+        line: i + 1,
+      });
+    }
+    out.push({ text: t, record: parsed.value as Json, line: i + 1 });
+  }
+  return out;
+}
+
+function need(record: Json, field: string, file: string, line: number): string {
+  const v = str(record, field);
+  if (v === undefined) throw new InputError("missing or not a string", { file, line, field });
+  return v;
+}
+
+function oracleOf(taskId: string): Oracle {
+  if (taskId.startsWith("HumanEval/")) return "humaneval";
+  if (taskId.startsWith("Mbpp/")) return "mbpp";
+  return null;
+}
+
+function evalplusTask(l: Line, file: string, index: number): EvalTask {
+  const taskId = taskIdOf(l.record, index);
+  const prompt = need(l.record, "prompt", file, l.line);
+  const entryPoint = need(l.record, "entry_point", file, l.line);
+  const solution = need(l.record, "canonical_solution", file, l.line);
+  const raw = rawFields(l.text, ["base_input", "plus_input"]);
+  const baseInputs = raw.get("base_input");
+  if (baseInputs === undefined) throw new InputError("missing", { file, line: l.line, field: "base_input" });
+  // MBPP+'s Mbpp/793 has `"plus_input": {}`: evalplus iterates it as no inputs, and so do we.
+  const plusRaw = raw.get("plus_input");
+  const plusInputs = plusRaw !== undefined && /^\{\s*\}$/.test(plusRaw) ? "[]" : plusRaw;
+  const atol = typeof l.record.atol === "number" ? l.record.atol : 0;
+  const oracle = oracleOf(taskId);
+  const mbpp = /^Mbpp\/(\d+)$/.exec(taskId);
+  return {
+    taskId,
+    prompt,
+    entryPoint,
+    // evalplus runs prompt + canonical_solution (evalplus/evaluate.py get_groundtruth).
+    canonical: prompt + solution,
+    examples: [],
+    difficulty: undefined,
+    tests: {
+      kind: "evalplus",
+      baseInputs,
+      plusInputs,
+      baseCount: rawArrayLength(baseInputs),
+      plusCount: plusInputs === undefined ? 0 : rawArrayLength(plusInputs),
+      atol,
+      oracle,
+      inputsRule: mbpp ? `mbpp:${mbpp[1]}` : undefined,
+    },
+  };
+}
+
+/** The function an MBPP assert calls: the first name followed by "(" that is not a builtin helper. */
+export function calledFunction(test: string): string | undefined {
+  const helpers = new Set([
+    "assert",
+    "set",
+    "sorted",
+    "list",
+    "tuple",
+    "abs",
+    "round",
+    "math",
+    "isclose",
+    "int",
+    "float",
+    "str",
+    "len",
+    "not",
+  ]);
+  for (const m of test.matchAll(/([A-Za-z_][\w]*)\s*\(/g)) {
+    const name = m[1] as string;
+    if (!helpers.has(name)) return name;
+  }
+  return undefined;
+}
+
+function mbppTask(l: Line, file: string, index: number): EvalTask {
+  const tests = l.record.test_list;
+  if (!Array.isArray(tests) || tests.some((t) => typeof t !== "string")) {
+    throw new InputError("expected a list of assert strings", { file, line: l.line, field: "test_list" });
+  }
+  const list = tests as string[];
+  return {
+    taskId: taskIdOf(l.record, index),
+    prompt: str(l.record, "text") ?? str(l.record, "prompt") ?? "",
+    entryPoint: str(l.record, "entry_point") ?? calledFunction(list[0] ?? ""),
+    canonical: str(l.record, "code"),
+    examples: list,
+    difficulty: undefined,
+    tests: {
+      kind: "asserts",
+      setup: str(l.record, "test_setup_code") ?? "",
+      tests: list,
+      checkFunction: undefined,
+    },
+  };
+}
+
+function humanevalTask(l: Line, file: string, index: number): EvalTask {
+  const prompt = need(l.record, "prompt", file, l.line);
+  const solution = str(l.record, "canonical_solution");
+  return {
+    taskId: taskIdOf(l.record, index),
+    prompt,
+    entryPoint: need(l.record, "entry_point", file, l.line),
+    canonical: solution === undefined ? undefined : prompt + solution,
+    examples: [],
+    difficulty: undefined,
+    tests: {
+      kind: "asserts",
+      setup: need(l.record, "test", file, l.line),
+      tests: [],
+      checkFunction: "check",
+    },
+  };
+}
+
+function appsTask(l: Line, file: string, index: number): EvalTask {
+  let io = l.record.input_output;
+  let ioText: string;
+  if (typeof io === "string") {
+    ioText = io;
+    const parsed = parsePythonJson(io);
+    if (!parsed.ok)
+      throw new InputError(`not JSON: ${parsed.error}`, { file, line: l.line, field: "input_output" });
+    io = parsed.value;
+  } else {
+    ioText = rawFields(l.text, ["input_output"]).get("input_output") ?? "";
+  }
+  if (typeof io !== "object" || io === null) {
+    throw new InputError("expected {inputs, outputs}", { file, line: l.line, field: "input_output" });
+  }
+  const raw = rawFields(ioText, ["inputs", "outputs"]);
+  const inputs = raw.get("inputs");
+  const outputs = raw.get("outputs");
+  if (inputs === undefined || outputs === undefined) {
+    throw new InputError("needs both inputs and outputs", { file, line: l.line, field: "input_output" });
+  }
+  const count = rawArrayLength(inputs);
+  if (rawArrayLength(outputs) !== count) {
+    throw new InputError("inputs and outputs differ in length", {
+      file,
+      line: l.line,
+      field: "input_output",
+    });
+  }
+  const fnName = (io as Json).fn_name;
+  const solutions = l.record.solutions;
+  return {
+    taskId: taskIdOf(l.record, index),
+    prompt: str(l.record, "question") ?? str(l.record, "prompt") ?? "",
+    entryPoint: typeof fnName === "string" ? fnName : undefined,
+    canonical: Array.isArray(solutions) && typeof solutions[0] === "string" ? solutions[0] : undefined,
+    examples: [],
+    difficulty: str(l.record, "difficulty"),
+    tests: { kind: "apps", inputs, outputs, count, fnName: typeof fnName === "string" ? fnName : undefined },
+  };
+}
+
+const SHAPE_HINT =
+  "each task needs base_input (EvalPlus), input_output (APPS), test_list (MBPP) or test with entry_point (HumanEval)";
+
+export function tasksOfLines(lines: Line[], file: string): EvalTask[] {
+  return lines.map((l, index) => {
+    const r = l.record;
+    try {
+      if ("base_input" in r) return evalplusTask(l, file, index);
+      if ("input_output" in r) return appsTask(l, file, index);
+      if ("test_list" in r) return mbppTask(l, file, index);
+      if ("test" in r && "entry_point" in r) return humanevalTask(l, file, index);
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      throw new InputError(`cannot read the task: ${(e as Error).message}`, { file, line: l.line });
+    }
+    throw new InputError("no tests in this task", { file, line: l.line }, { hint: SHAPE_HINT });
+  });
+}
+
+function selectBuiltin(name: EvalBenchmarkName, tasks: EvalTask[]): EvalTask[] {
+  if (name !== "mbpp") return tasks;
+  return tasks.filter((t) => {
+    const id = Number(t.taskId);
+    return id >= MBPP_TEST_SPLIT.first && id <= MBPP_TEST_SPLIT.last;
+  });
+}
+
+export function isEvalBenchmark(name: string): name is EvalBenchmarkName {
+  return (EVAL_BENCHMARKS as readonly string[]).includes(name);
+}
+
+/** One --benchmarks entry: a built-in name (found or fetched as decontaminate does) or a .jsonl path. */
+export async function loadEvalBenchmark(name: string, sources: DatasetSources): Promise<EvalBenchmark> {
+  let file: string;
+  let data: Buffer;
+  let origin: EvalBenchmark["origin"];
+  if (isEvalBenchmark(name)) {
+    ({ file, data, origin } = await locateBuiltin(BENCHMARK_FILES[name as BenchmarkName], sources));
+  } else if (existsSync(name) || /\.jsonl(\.gz)?$/.test(name)) {
+    file = name;
+    origin = "user";
+    try {
+      data = await fsp.readFile(name);
+    } catch (e) {
+      throw cannotReadError(e, "benchmark file", { file: name });
+    }
+  } else {
+    throw new InputError(`unknown benchmark "${name}"`, undefined, {
+      hint: `use one of ${EVAL_BENCHMARKS.join(", ")} or a path to a .jsonl file`,
+    });
+  }
+  let tasks = tasksOfLines(linesOf(data, file), file);
+  if (isEvalBenchmark(name)) tasks = selectBuiltin(name, tasks);
+  const ids = new Set<string>();
+  for (const t of tasks) {
+    if (ids.has(t.taskId)) throw new InputError(`task id "${t.taskId}" appears twice`, { file });
+    ids.add(t.taskId);
+  }
+  const hasPlus = tasks.some((t) => t.tests.kind === "evalplus" && t.tests.plusInputs !== undefined);
+  return { name, file, sha256: sha256Of(data), origin, hasPlus, tasks };
+}
