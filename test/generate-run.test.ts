@@ -18,7 +18,7 @@ import {
   startFakeOpenAiServer,
 } from "./support/fake-openai-server.js";
 import { readJsonlStrict as readJsonl } from "./support/jsonl-files.js";
-import { createPlanScript, fnv } from "./support/plan-script.js";
+import { createPlanScript } from "./support/plan-script.js";
 
 let tmp: string;
 let problems: string;
@@ -141,39 +141,6 @@ describe("sra generate: a run", () => {
     const parallel = await runWith("4");
     expect(serial.size).toBe(5);
     expect(parallel).toEqual(serial);
-  });
-
-  it("--parallel-iterations 3: the same trees and plans when the server answers in another order", async () => {
-    const runWith = async (salt: string) => {
-      // Each reply waits 0-7 ms more, by a hash of the prompt and the salt: another order of replies.
-      const script = createPlanScript({
-        endAfterSteps: 2,
-        seed: 3,
-        before: async (ctx) => {
-          await new Promise((resolve) => setTimeout(resolve, fnv(`${salt}${ctx.prompt}`) % 8));
-          return undefined;
-        },
-      });
-      const server = await serve({ script, latency: { baseMs: 1, perTokenMs: 0 } });
-      const out = path.join(tmp, `parallel-${salt}`);
-      const flags = ["--limit", "4", "--parallel-iterations", "3", "--parallel-after", "0"];
-      const r = await runCli(args(server.url, out, flags));
-      expect(r.code, r.stderr).toBe(0);
-      const plans = readJsonl(path.join(out, "plans.jsonl")).map(({ usage: _u, seconds: _s, ...p }) => p);
-      const byId = <T extends { id?: unknown }>(xs: T[]) =>
-        [...xs].sort((a, b) => String(a.id).localeCompare(String(b.id)));
-      return { trees: byId(readJsonl(path.join(out, "trees.jsonl"))), plans: byId(plans) };
-    };
-    const a = await runWith("a");
-    const b = await runWith("b");
-    expect(a.trees).toHaveLength(4);
-    expect(b).toEqual(a);
-    // Several iterations were in flight at once: the window after the root held three leaves.
-    const sorted = (t: Record<string, unknown>) => [...(t.selections as number[]).slice(1, 4)].sort().join();
-    expect(a.trees.map(sorted)).toEqual(["1,2,3", "1,2,3", "1,2,3", "1,2,3"]);
-    // Each ended at a depth-2 <end>, with the iterations selected after it discarded.
-    expect(a.trees.map((t) => t.stopReason)).toEqual(["end", "end", "end", "end"]);
-    expect(a.trees.some((t) => (t.counters as Record<string, number>)["parallel.discarded"])).toBe(true);
   });
 
   it("--stage plans, then --stage code", async () => {
