@@ -188,6 +188,7 @@ export {
   type Evaluator,
   type MctsPolicy,
   nodeReward,
+  PendingPaths,
   PLAN_STRATEGIES,
   type PlanPolicy,
   type PlanState,
@@ -208,6 +209,7 @@ export {
   searchParamsSchema,
   selectPath,
   ucb1,
+  ucb1WithVirtualLoss,
 } from "./search/index.js";
 export { formatStatsTable } from "./stats/format.js";
 export {

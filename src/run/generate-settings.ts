@@ -102,6 +102,18 @@ const GENERATE_ROWS = {
       flag: "--iterations <n>",
       help: "MCTS iterations per problem",
     }),
+    parallelIterations: option({
+      schema: s.parallelIterations,
+      flag: "--parallel-iterations <k>",
+      help: "MCTS iterations of one problem in flight at once, spread by virtual loss (a different search; see the README)",
+      showDefault: (k) => (k === 1 ? "1, the paper's one at a time" : String(k)),
+    }),
+    virtualLoss: option({ schema: s.virtualLoss }),
+    parallelAfter: option({
+      schema: s.parallelAfter,
+      flag: "--parallel-after <n>",
+      help: "with --parallel-iterations > 1: iterations run one at a time first (0: parallel from the start)",
+    }),
     timeBudgetSec: option({
       schema: s.timeBudgetSec,
       flag: "--time-budget <sec>",

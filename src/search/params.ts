@@ -16,6 +16,21 @@ import { formatZodIssues } from "../util/zod-issues.js";
 const SEARCH_PARAM_SHAPE = {
   /** Iteration budget (one iteration = select, reflect, expand, evaluate, backpropagate). */
   iterations: z.number().int().min(1),
+  /**
+   * Iterations of one problem in flight at once (tree-parallel MCTS with virtual loss, Chaslot et
+   * al. 2008). 1 is the paper's search. K > 1 is a different search: up to K leaves are selected
+   * before the results of the others are known, each selection steering the next away from the paths
+   * in flight (virtualLoss); results are applied in the order the leaves were selected, so the tree
+   * does not depend on timing (src/search/mcts.ts).
+   */
+  parallelIterations: z.number().int().min(1).max(32),
+  /**
+   * With parallelIterations > 1: each iteration in flight counts as this many extra visits with
+   * reward 0 on every node of its path, until its result is applied.
+   */
+  virtualLoss: z.number().min(0).max(100),
+  /** With parallelIterations > 1: the first this-many iterations run one at a time. */
+  parallelAfter: z.number().int().min(0),
   /** Wall-clock budget per problem in seconds (checked between iterations), or null for none. */
   timeBudgetSec: z.number().positive().nullable(),
   /** Children per expansion. */
