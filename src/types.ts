@@ -74,6 +74,10 @@ export const stopReasonSchema = z.enum([
   "time", // the time budget was spent
   "exhausted", // no expandable leaf was left
   "single-pass", // the CoT baseline: no search
+  "selected", // best-of-n, self-consistency: one of N independent plans was chosen
+  "approved", // self-refine, revision: the critic approved the plan
+  "passed", // revision: the attempt's code passed the problem's tests
+  "rounds", // self-refine, revision: the rounds or attempts were spent
 ]);
 export type StopReason = z.infer<typeof stopReasonSchema>;
 
@@ -111,7 +115,29 @@ export const treeRecordSchema = z.object({
 });
 export type TreeRecord = z.infer<typeof treeRecordSchema>;
 
-export const strategySchema = z.enum(["mcts", "cot"]);
+/** The plan strategies (`--strategy`; src/search/strategies.ts runs them). */
+export const strategySchema = z.enum([
+  "mcts",
+  "cot",
+  "beam",
+  "best-of-n",
+  "self-consistency",
+  "self-refine",
+  "revision",
+]);
+
+/** How the code stage writes code: one function (plain), or MoTCoder's sub-functions then the composing one. */
+export const codeStyleSchema = z.enum(["plain", "modular"]);
+export type CodeStyle = z.infer<typeof codeStyleSchema>;
+
+/** How code did on its problem's tests (src/search/policy.ts TestVerdict). */
+export const testVerdictSchema = z.object({
+  status: z.enum(["pass", "fail", "timeout"]),
+  passed: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  /** The first failing test or input and why, in a line. */
+  failure: z.string().optional(),
+});
 export type Strategy = z.infer<typeof strategySchema>;
 
 export const planRecordSchema = z.object({
@@ -126,6 +152,12 @@ export const planRecordSchema = z.object({
   usage: usageSchema,
   seconds: z.number().nonnegative(),
   counters: z.record(z.string(), z.number()).default({}),
+  /**
+   * The code written with the plan inside the search (best-of-n and self-consistency with code,
+   * revision, --verify-end), which the code stage then takes as it is, and how it did on the tests.
+   */
+  code: z.string().optional(),
+  tests: testVerdictSchema.optional(),
 });
 export type PlanRecord = z.infer<typeof planRecordSchema>;
 
@@ -139,8 +171,12 @@ export const sampleMetaSchema = z.object({
   seconds: z.number().nonnegative(),
   stopReason: stopReasonSchema,
   reachedEnd: z.boolean(),
-  /** How the code was found in the reply: fenced, unterminated fence, bare. */
+  /** How the code was found in the reply: fenced, unterminated fence, bare; "search": written in the search. */
   codeFrom: z.string().optional(),
+  /** The code style the code stage asked for (absent in runs from before --code-style: plain). */
+  codeStyle: codeStyleSchema.optional(),
+  /** How the code did on its problem's tests, when the search ran them (best-of-n, revision, ...). */
+  tests: testVerdictSchema.optional(),
   counters: z.record(z.string(), z.number()).default({}),
 });
 export type SampleMeta = z.infer<typeof sampleMetaSchema>;

@@ -7,12 +7,16 @@
  */
 import { ParseError } from "../errors.js";
 import type { Llm } from "../llm/types.js";
-import { formatPlan, type Usage } from "../types.js";
+import { type CodeStyle, formatPlan, type Usage } from "../types.js";
 import { countingLlm } from "./counting-llm.js";
 import { type CodeSource, extractCode } from "./extract-code.js";
 import type { PromptSet } from "./prompts.js";
 import { renderPrompt } from "./prompts.js";
 import { excerpt } from "./text.js";
+
+/** Max tokens of the code reply (--max-tokens), and the extra attempts for a reply without code. */
+export const DEFAULT_CODE_MAX_TOKENS = 1536;
+export const DEFAULT_CODE_RETRIES = 2;
 
 export interface ImplementParams {
   temperature: number;
@@ -50,11 +54,14 @@ export async function implementPlan(
     signal?: AbortSignal;
     /** Optional per-attempt seed (e.g. from the problem's Rng) for reproducible sampling. */
     seedFor?: (attempt: number) => number;
+    /** plain (prompts/implement.md, the default) or modular (prompts/implement-modular.md). */
+    style?: CodeStyle;
   },
 ): Promise<ImplementResult> {
   if (steps.length === 0) throw new ParseError("no-plan", `${problem.id}: cannot implement an empty plan`);
   const { llm, usage } = countingLlm(ctx.llm);
-  const messages = renderPrompt(ctx.prompts.implement, {
+  const template = ctx.style === "modular" ? ctx.prompts["implement-modular"] : ctx.prompts.implement;
+  const messages = renderPrompt(template, {
     question: problem.question,
     plan: formatPlan(steps),
   });

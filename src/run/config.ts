@@ -192,7 +192,7 @@ export interface ResolveInput {
   /** Presets of configs/models.json and the resolver (src/llm/presets.ts). */
   resolveModel: (name: string) => ModelPreset;
   /** Computed prompt hash and the sra version, filled by the caller. */
-  promptsHash: (dir: string | null) => Promise<string>;
+  promptsHash: (dir: string | null, run: { strategy: string; codeStyle: string }) => Promise<string>;
   /** A --gguf file's absolute path and size, once checked (the in-process engine only). */
   localGguf: (file: string) => Promise<{ path: string; bytes: number }>;
   sraVersion: string;
@@ -331,7 +331,10 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
     );
   }
   if (engine === "llama-cpp") config.model.gguf = await ggufIdentity(config, preset, input);
-  config.prompts.hash = await input.promptsHash(config.prompts.dir);
+  config.prompts.hash = await input.promptsHash(config.prompts.dir, {
+    strategy: config.strategy,
+    codeStyle: config.code.style,
+  });
   return config;
 }
 

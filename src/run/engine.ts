@@ -45,6 +45,7 @@ export function createEngine(config: EngineConfig, prompts: PromptSet): Engine {
         params: config.search,
         now: ctx.now,
         signal: ctx.signal,
+        code: config.code,
       }),
     implement: (problem, steps, ctx) => {
       // Per-attempt seeds from the problem's own stream: reproducible on servers that honour seeds.
@@ -54,6 +55,7 @@ export function createEngine(config: EngineConfig, prompts: PromptSet): Engine {
         llm: ctx.llm,
         prompts,
         params: config.code,
+        style: config.code.style,
         signal: ctx.signal,
         seedFor: (attempt) => {
           while (seeds.length <= attempt) seeds.push(rng.int(0x7fffffff));

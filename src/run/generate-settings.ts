@@ -21,8 +21,9 @@ import {
   PLACEHOLDER_API_KEY,
   SERVER_SETTINGS,
 } from "../llm/llm-settings.js";
+import { DEFAULT_CODE_MAX_TOKENS, DEFAULT_CODE_RETRIES } from "../roles/implement.js";
 import { searchParamsSchema } from "../search/params.js";
-import { strategySchema } from "../types.js";
+import { codeStyleSchema, strategySchema } from "../types.js";
 import { option } from "../util/option-table.js";
 import { maxFailuresSchema, parseMaxFailuresSetting } from "./failure-budget.js";
 import { parseShard } from "./shard.js";
@@ -76,7 +77,7 @@ export const GENERATE_SETTINGS = {
   strategy: option({
     schema: strategySchema.default("mcts"),
     flag: "--strategy <s>",
-    help: "mcts (SRA-MCTS) or cot (one-pass baseline)",
+    help: "mcts (SRA-MCTS), cot (one-pass baseline), beam, best-of-n, self-consistency, self-refine or revision",
   }),
   stage: option({
     schema: stageChoiceSchema.default("all"),
@@ -147,6 +148,45 @@ export const GENERATE_SETTINGS = {
     maxRegenerations: option({ schema: s.maxRegenerations }),
     scoreRetries: option({ schema: s.scoreRetries }),
     fallbackScore: option({ schema: s.fallbackScore }),
+    beamWidth: option({
+      schema: s.beamWidth,
+      flag: "--beam-width <n>",
+      help: "beam: partial plans kept after each depth",
+    }),
+    beamExpansions: option({
+      schema: s.beamExpansions,
+      flag: "--beam-expansions <n>",
+      help: "beam: next steps proposed per beam and depth",
+      showDefault: (n) => `${n}, the paper's branches`,
+    }),
+    samples: option({
+      schema: s.samples,
+      flag: "--samples <n>",
+      help: "best-of-n, self-consistency: independent plans per problem",
+    }),
+    planScore: option({
+      schema: s.planScore,
+      flag: "--plan-score <how>",
+      help: "best-of-n without tests: a plan's score from its steps' scores (mean, min or last)",
+    }),
+    refineRounds: option({
+      schema: s.refineRounds,
+      flag: "--refine-rounds <n>",
+      help: "self-refine: critique-and-revise rounds at most",
+      showDefault: (n) => `${n}, Self-Refine's`,
+    }),
+    critiqueMaxTokens: option({ schema: s.critiqueMaxTokens }),
+    revisionAttempts: option({
+      schema: s.revisionAttempts,
+      flag: "--revision-attempts <n>",
+      help: "revision: attempts in all, the first included",
+    }),
+    verifyEnd: option({
+      schema: s.verifyEnd,
+      flag: "--verify-end",
+      help: "mcts: implement and test a terminal plan before accepting it (problems with tests)",
+      showDefault: (on) => (on ? "on" : "off, the paper's first <end>"),
+    }),
     guided: option({
       schema: s.guided,
       flag: "--guided",
@@ -160,12 +200,17 @@ export const GENERATE_SETTINGS = {
     temperature: option({ schema: z.number().min(0).max(2) }),
     topP: option({ schema: z.number().gt(0).max(1) }),
     maxTokens: option({
-      schema: z.number().int().min(16).max(1_000_000).default(1536),
+      schema: z.number().int().min(16).max(1_000_000).default(DEFAULT_CODE_MAX_TOKENS),
       flag: "--max-tokens <n>",
       help: "max tokens of the code reply",
     }),
     /** Extra attempts when the reply has no code. */
-    retries: option({ schema: z.number().int().min(0).max(20).default(2) }),
+    retries: option({ schema: z.number().int().min(0).max(20).default(DEFAULT_CODE_RETRIES) }),
+    style: option({
+      schema: codeStyleSchema.default("plain"),
+      flag: "--code-style <style>",
+      help: "plain: one solution; modular: MoTCoder's sub-functions, each with a one-line docstring, then the function composing them",
+    }),
   },
   input: {
     /** Absolute path of the problems file (relative paths are resolved). */

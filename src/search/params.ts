@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
 import { formatZodIssues } from "../util/zod-issues.js";
+import { strategyParamsShape } from "./strategy-params.js";
 
 export const searchParamsSchema = z
   .object({
@@ -57,6 +58,8 @@ export const searchParamsSchema = z
      * in-process engine (where it is the default); other servers ignore it.
      */
     guided: z.boolean().default(false),
+    /** The other strategies' parameters (beam width, N, rounds, --verify-end): strategy-params.ts. */
+    ...strategyParamsShape,
   })
   .strict();
 

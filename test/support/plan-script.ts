@@ -9,6 +9,8 @@
  *   evaluate  -> "Score: N" (a share of messy forms with messyScoreRate)
  *   implement -> a ```python block
  *   cot       -> a numbered plan of cotSteps steps
+ *   critique  -> "<approved>" once the plan shown has >= approveAfterSteps steps, else one problem
+ *   revise    -> the plan shown with one more step
  *   check     -> "ok"
  */
 import type { FakeReply, FakeRequestContext, FakeScript } from "./fake-openai-server.js";
@@ -24,6 +26,8 @@ export interface PlanScriptOptions {
   scoreRange?: [number, number];
   /** Steps in a CoT plan. Default 4. */
   cotSteps?: number;
+  /** Critique approves a plan of at least this many steps. Default: endAfterSteps. */
+  approveAfterSteps?: number;
   /** Prefix proposed steps with "Step N: " (as a chatty model does). Default false. */
   stepPrefix?: boolean;
   /** Count the steps a prompt shows (default: lines starting with "Step N:"). */
@@ -116,12 +120,20 @@ export function countPromptSteps(prompt: string): number {
   return matches ? matches.length : 0;
 }
 
+/** A numbered plan of `n` steps. */
+function numberedPlan(n: number, r: () => number): string {
+  const lines: string[] = [];
+  for (let i = 1; i <= n; i++) lines.push(`Step ${i}: ${pick(OPENERS, r)}, ${pick(ACTIONS, r)}.`);
+  return lines.join("\n");
+}
+
 export function createPlanScript(options: PlanScriptOptions = {}): FakeScript {
   const endAfter = options.endAfterSteps ?? 3;
   const messyRate = options.messyScoreRate ?? 0;
   const seed = options.seed ?? 0;
   const [lo, hi] = options.scoreRange ?? [4, 9];
   const cotSteps = options.cotSteps ?? 4;
+  const approveAfter = options.approveAfterSteps ?? endAfter;
   const countSteps = options.countSteps ?? countPromptSteps;
   // How often each exact prompt was seen, so a repeated request (a regeneration) differs.
   const seen = new Map<number, number>();
@@ -163,13 +175,14 @@ export function createPlanScript(options: PlanScriptOptions = {}): FakeScript {
           "        return best",
           "```",
         ].join("\n");
-      case "cot": {
-        const lines: string[] = [];
-        for (let i = 1; i <= cotSteps; i++) {
-          lines.push(`Step ${i}: ${pick(OPENERS, r)}, ${pick(ACTIONS, r)}.`);
-        }
-        return lines.join("\n");
-      }
+      case "cot":
+        return numberedPlan(cotSteps, r);
+      case "critique":
+        return steps >= approveAfter
+          ? "<approved>"
+          : `- The plan never says ${pick(["how the empty input is handled", "what is returned", "how ties are broken"], r)}.`;
+      case "revise":
+        return numberedPlan(steps + 1, r);
       default:
         return "ok";
     }

@@ -1,0 +1,43 @@
+/**
+ * The parameters of the strategies beside SRA-MCTS (beam, best-of-n, self-consistency, self-refine,
+ * revision), part of the search parameters (params.ts spreads this shape in). The seed documents
+ * (the test-time-scaling baselines' README, MoTCoder's README) name the strategies but give none of
+ * these numbers; each default below says where it comes from.
+ */
+import { z } from "zod";
+
+export const strategyParamsShape = {
+  /**
+   * Beam search: partial plans kept after each depth. Our choice: 2 beams of 3 expansions cost about
+   * 14 calls a depth, about what default SRA-MCTS spends on a plan of the same length
+   * (scripts/compare-strategies.ts), so the two compare at a similar budget.
+   */
+  beamWidth: z.number().int().min(1).max(32).default(2),
+  /** Beam search: next steps proposed per beam and depth (default: 3, the paper's branches). */
+  beamExpansions: z.number().int().min(1).max(10).default(3),
+  /**
+   * Best-of-N and self-consistency: independent plans per problem. Our choice (4): the baselines'
+   * README gives none; 4 CoT plans with their scores cost about as much as one default SRA-MCTS plan.
+   */
+  samples: z.number().int().min(1).max(64).default(4),
+  /**
+   * Best-of-N without tests: a plan's score from its steps' evaluate scores. "mean" (our default:
+   * every step counts, a long plan is not punished for length), "min" (a plan is as good as its
+   * weakest step, the usual process-reward aggregation) or "last" (the final step's score).
+   */
+  planScore: z.enum(["mean", "min", "last"]).default("mean"),
+  /** Self-refine: critique-and-revise rounds at most (Self-Refine, Madaan et al. 2023: up to 4). */
+  refineRounds: z.number().int().min(1).max(20).default(4),
+  /** Max tokens of a critique (a short list of problems, or `<approved>`). */
+  critiqueMaxTokens: z.number().int().min(1).default(512),
+  /**
+   * Revision: attempts in all, the first included (our choice: 4, as many plans as self-refine's
+   * rounds can write, so the two compare at the same budget).
+   */
+  revisionAttempts: z.number().int().min(1).max(20).default(4),
+  /**
+   * SRA-MCTS: implement a terminal plan and run the problem's tests before accepting it (a failing
+   * terminal gets reward 0 and the search goes on). Off: the paper's first <end> is accepted.
+   */
+  verifyEnd: z.boolean().default(false),
+};
