@@ -62,9 +62,10 @@ export const searchNodeSchema = z.object({
   /**
    * Why a selected leaf could not be expanded: it was at maxDepth and its reflection was not <end>
    * ("max-depth"), or every proposed step was empty or a repeat after the regenerations ("no-new-steps").
+   * With --verify-end, a terminal plan whose code failed the problem's tests ("failed-tests": reward 0).
    * Selection skips such leaves (and subtrees whose leaves are all closed).
    */
-  deadEnd: z.enum(["max-depth", "no-new-steps"]).optional(),
+  deadEnd: z.enum(["max-depth", "no-new-steps", "failed-tests"]).optional(),
 });
 export type SearchNode = z.infer<typeof searchNodeSchema>;
 

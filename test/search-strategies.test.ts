@@ -8,6 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { runBeam } from "../src/search/beam.js";
 import { planScoreOf, runBestOfN } from "../src/search/best-of-n.js";
+import { runMcts } from "../src/search/mcts.js";
 import { DEFAULT_SEARCH_PARAMS, type SearchParams } from "../src/search/params.js";
 import type {
   CritiqueResult,
@@ -470,5 +471,57 @@ describe("beam", () => {
     const out = await runBeam(PROBLEM, ctx(policy, { beamWidth: 2, beamExpansions: 2, maxDepth: 2 }));
     expect(out).toMatchObject({ steps: ["A", "A2"], stopReason: "exhausted", reachedEnd: false });
     expect(out.counters).toMatchObject({ "deadEnd.maxDepth": 2 });
+  });
+});
+
+describe("mcts --verify-end", () => {
+  // The hand-worked tree of test/search-policy.test.ts (branches 2): A 8, B 6 under the root; C 7,
+  // D 9 under A; the reflection on [A, D] says <end> in iteration 3. Here [A, D]'s code fails.
+  const proposals = { "|": "A", "|A": "B", "A|": "C", "A|C": "D", "B|": "E", "B|E": "F" };
+  const scores = { A: 8, B: 6, C: 7, D: 9, E: 9, F: 5 };
+  const verdicts: Record<string, TestVerdict> = {
+    "A\nD": { status: "fail", passed: 1, total: 2, failure: "assert f(0) == 0" },
+    "B\nE": { status: "pass", passed: 2, total: 2 },
+  };
+  const run = (script: Script, params: Partial<SearchParams>) =>
+    runMcts(PROBLEM, ctx(scripted(script), { branches: 2, iterations: 10, ...params }));
+
+  it("a failing terminal gets reward 0, backpropagated, and the search goes on to one that passes", async () => {
+    const out = await run({ proposals, scores, endAfter: ["A D", "B E"], verdicts }, { verifyEnd: true });
+    // Iteration 3: [A, D] fails: D's value 0 (visits 2); A: 0.7 * 8 + 0.3 * (1 * 7 + 2 * 0) / 3 = 6.3;
+    //   the root: 0.7 * 7.1 + 0.3 * (3 * 6.3 + 1 * 6) / 4 = 6.8375.
+    // Iteration 4: UCB1 at N = 3: A 6.3 + 0.5 * sqrt(2 ln 3 / 3) = 6.728 < B 6 + 0.5 * sqrt(2 ln 3) = 6.741:
+    //   B gets E 9, F 5; B: 0.7 * 6 + 0.3 * 7 = 6.3.
+    //   The root: 0.7 * 6.8375 + 0.3 * (3 * 6.3 + 2 * 6.3) / 5 = 6.67625.
+    // Iteration 5: A 6.781 < B 6.889; under B, E 9.589 > F 5.589; [B, E] ends, and its code passes.
+    expect(out.selections).toEqual([0, 1, 4, 2, 5]);
+    expect(out.nodes.map((n) => Number(n.value.toFixed(5)))).toEqual([6.67625, 6.3, 6.3, 7, 0, 9, 5]);
+    expect(out.nodes[4]).toMatchObject({ deadEnd: "failed-tests", terminal: false, visits: 2 });
+    expect(out).toMatchObject({
+      steps: ["B", "E"],
+      stopReason: "end",
+      code: "B\nE",
+      tests: { status: "pass" },
+    });
+    expect(out.counters).toMatchObject({ "verify.tried": 2, "verify.failed": 1 });
+  });
+
+  it("off (the default), or for a problem without tests, the first <end> is accepted as in the paper", async () => {
+    const off = await run({ proposals, scores, endAfter: ["A D", "B E"], verdicts }, {});
+    expect(off).toMatchObject({ steps: ["A", "D"], stopReason: "end" });
+    expect(off.code).toBeUndefined();
+    const untested = await run({ proposals, scores, endAfter: ["A D", "B E"] }, { verifyEnd: true });
+    expect(untested).toMatchObject({ steps: ["A", "D"], stopReason: "end" });
+    expect(untested.counters).toMatchObject({ "verify.untested": 1 });
+  });
+
+  it("when every terminal fails, the budget ends the search and the plan carries its failing verdict", async () => {
+    const out = await run(
+      { proposals, scores, endAfter: ["A D", "B E"], verdicts: { "A\nD": verdicts["A\nD"] as TestVerdict } },
+      { verifyEnd: true, iterations: 5 },
+    );
+    expect(out.stopReason).toBe("iterations");
+    expect(out.counters).toMatchObject({ "verify.tried": 2, "verify.failed": 2 });
+    expect(out.nodes.filter((n) => n.deadEnd === "failed-tests").map((n) => n.step)).toEqual(["D", "E"]);
   });
 });

@@ -29,6 +29,7 @@ import type { MctsPolicy, ReflectResult } from "./policy.js";
 import { selectPath } from "./select.js";
 import { beginStrategy, requestSeed, type StrategyRunner } from "./strategy.js";
 import { createRoot, stepsOf } from "./tree.js";
+import { acceptEnd, type TriedTerminals, verifiedCode } from "./verify-end.js";
 
 export const runMcts: StrategyRunner<MctsPolicy> = async (problem, ctx) => {
   const begun = beginStrategy(ctx);
@@ -36,6 +37,7 @@ export const runMcts: StrategyRunner<MctsPolicy> = async (problem, ctx) => {
   const seed = (label: string) => requestSeed(ctx.rng, label);
   const nodes: SearchNode[] = [createRoot()];
   const selections: number[] = [];
+  const tried: TriedTerminals = new Map();
   let iterations = 0;
   let stopReason: StopReason;
 
@@ -70,6 +72,9 @@ export const runMcts: StrategyRunner<MctsPolicy> = async (problem, ctx) => {
     );
     count(reflected.events);
     if (applyReflection(leaf, reflected, counters) === "end") {
+      // --verify-end: a terminal whose code fails the tests gets reward 0 and the search goes on.
+      const verify = { question: problem.question, params, tried, seed, counters, signal: ctx.signal };
+      if (!(await acceptEnd(ctx.policy, nodes, leaf, verify))) continue;
       stopReason = "end";
       break;
     }
@@ -109,6 +114,7 @@ export const runMcts: StrategyRunner<MctsPolicy> = async (problem, ctx) => {
     selections,
     reachedEnd: stopReason === "end",
     scores: best.slice(1).map((id) => (nodes[id] as SearchNode).score.value),
+    ...verifiedCode(tried, best),
     emptyMessage: `${problem.id}: the search produced no plan step (${stopReason} after ${iterations} iteration${iterations === 1 ? "" : "s"})`,
   });
 };

@@ -27,4 +27,6 @@ export const STRATEGY_COUNTER_KEYS = {
   verifyTried: "verify.tried",
   /** --verify-end: a tested terminal that failed (reward 0, the search went on). */
   verifyFailed: "verify.failed",
+  /** --verify-end on a problem without tests: its first <end> was accepted, as in the paper. */
+  verifyUntested: "verify.untested",
 } as const;
