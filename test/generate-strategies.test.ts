@@ -26,7 +26,7 @@ const servers: FakeServer[] = [];
 async function freshServer(latencyMs = 2): Promise<FakeServer> {
   const s = await startFakeOpenAiServer({
     // CoT plans of 4 steps; the critic asks for a fifth; the reflection ends after 3.
-    script: createPlanScript({ endAfterSteps: 3, approveAfterSteps: 5, seed: 5 }),
+    script: createPlanScript({ endAfterSteps: 3, approveAfterSteps: 5, seed: 5, bySeed: true }),
     models: [MODEL],
     latency: { baseMs: latencyMs, perTokenMs: 0 },
   });

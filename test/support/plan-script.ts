@@ -32,6 +32,12 @@ export interface PlanScriptOptions {
   stepPrefix?: boolean;
   /** Count the steps a prompt shows (default: lines starting with "Step N:"). */
   countSteps?: (prompt: string) => number;
+  /**
+   * Key replies on the request's `seed` too, as a server that honours seeds (vLLM) does: identical
+   * prompts with different seeds (best-of-n's N drafts) then get replies that do not depend on the
+   * order they arrive in. Default false (replies by prompt and occurrence only).
+   */
+  bySeed?: boolean;
   /** A hook that may answer first (faults, custom replies); return undefined to fall through. */
   before?: (ctx: FakeRequestContext) => FakeReply | undefined | Promise<FakeReply | undefined>;
 }
@@ -65,7 +71,8 @@ function pick<T>(items: readonly T[], r: () => number): T {
   return items[Math.floor(r() * items.length)] as T;
 }
 
-const OPENERS = [
+/** The openings of proposed and CoT steps: the "ideas" a plan is made of (oracle-script.ts keys on them). */
+export const OPENERS = [
   "Read the input and note its size limits",
   "Handle the empty and single-element cases first",
   "Sort the values so that equal elements sit together",
@@ -141,7 +148,8 @@ export function createPlanScript(options: PlanScriptOptions = {}): FakeScript {
   return async (ctx) => {
     const early = await options.before?.(ctx);
     if (early !== undefined) return early;
-    const key = fnv(`${ctx.purpose}\u0000${ctx.prompt}`);
+    const seedPart = options.bySeed && ctx.body.seed !== undefined ? `\u0000${String(ctx.body.seed)}` : "";
+    const key = fnv(`${ctx.purpose}\u0000${ctx.prompt}${seedPart}`);
     const n = seen.get(key) ?? 0;
     seen.set(key, n + 1);
     // Remember at most ~100k prompts: the standalone server may run for a long time.
