@@ -82,6 +82,27 @@ export const stopReasonSchema = z.enum([
 ]);
 export type StopReason = z.infer<typeof stopReasonSchema>;
 
+/**
+ * Stop reasons of plans written whole in one reply (CoT, and the strategies that choose among or
+ * revise such plans): they have no <end> to reach; their reachedEnd says the reply was not cut off.
+ */
+const WHOLE_PLAN_STOPS: ReadonlySet<StopReason> = new Set([
+  "single-pass",
+  "selected",
+  "approved",
+  "passed",
+  "rounds",
+]);
+
+export function isWholePlan(stopReason: StopReason): boolean {
+  return WHOLE_PLAN_STOPS.has(stopReason);
+}
+
+/** Strategies whose plans are written whole (isWholePlan's stop reasons), not step by step. */
+export function writesWholePlans(strategy: string): boolean {
+  return strategy !== "mcts" && strategy !== "beam";
+}
+
 /** Token and call accounting, summed per problem and per stage. */
 export const usageSchema = z.object({
   calls: z.number().int().nonnegative(),
