@@ -135,6 +135,7 @@ export { DEFAULT_RETRY_POLICY, withRetry } from "./llm/retry.js";
 export { checkServer } from "./llm/server-check.js";
 export type { ChatMessage, CompletionRequest, CompletionResult, Llm, LlmPurpose } from "./llm/types.js";
 // Problems in, records between stages, and the run directory.
+export { type ExampleInputs, extractExampleInputs } from "./problems/example-inputs.js";
 export type { ReadProblemsOptions, ReadProblemsStats } from "./problems/read-problems.js";
 export { problemId, readProblems } from "./problems/read-problems.js";
 // The model's roles: the LLM-backed policy, the code stage, prompts and reply parsers.

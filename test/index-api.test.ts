@@ -15,6 +15,7 @@ describe("public API (src/index.ts)", () => {
     "runSelfConsistency",
     "runSelfRefine",
     "runRevision",
+    "extractExampleInputs",
     "generateCotPlan",
     "implementPlan",
     "ucb1",
