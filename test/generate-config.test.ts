@@ -446,6 +446,8 @@ describe("sra generate: bad flags exit 2 with one clear line (real CLI)", () => 
     [["--max-failures", "1.5"], /--max-failures must be/],
     [["--iterations", "ten"], /--iterations must be a whole number/],
     [["--stage", "later"], /Allowed choices are plans, code, all/],
+    [["--strategy", "beam", "--verify-end"], /--verify-end .* applies to --strategy mcts, not beam/],
+    [["--samples", "0"], /--samples/],
   ])("%j", async (args, message) => {
     const r = await runCli([
       "generate",

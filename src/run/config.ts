@@ -330,6 +330,12 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
       "--engine openai needs a server: give --base-url URL (or set $OPENAI_BASE_URL); sra no longer assumes http://localhost:8000/v1",
     );
   }
+  if (config.search.verifyEnd && config.strategy !== "mcts") {
+    // best-of-n, self-consistency and revision choose by a problem's tests on their own.
+    throw new UsageError(
+      `--verify-end tests SRA-MCTS's terminal plans: it applies to --strategy mcts, not ${config.strategy}`,
+    );
+  }
   if (engine === "llama-cpp") config.model.gguf = await ggufIdentity(config, preset, input);
   config.prompts.hash = await input.promptsHash(config.prompts.dir, {
     strategy: config.strategy,
