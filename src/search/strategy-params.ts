@@ -8,16 +8,17 @@ import { z } from "zod";
 
 export const strategyParamsShape = {
   /**
-   * Beam search: partial plans kept after each depth. Our choice: 2 beams of 3 expansions cost about
-   * 14 calls a depth, about what default SRA-MCTS spends on a plan of the same length
-   * (scripts/compare-strategies.ts), so the two compare at a similar budget.
+   * Beam search: partial plans kept after each depth. Our choice: 2 beams of 3 expansions cost 14
+   * calls a depth (reflect, 3 proposals, 3 scores each), 38 a sample in scripts/compare-strategies.ts
+   * against default SRA-MCTS's 29, so the two compare at a similar budget.
    */
   beamWidth: z.number().int().min(1).max(32).default(2),
   /** Beam search: next steps proposed per beam and depth (default: 3, the paper's branches). */
   beamExpansions: z.number().int().min(1).max(10).default(3),
   /**
    * Best-of-N and self-consistency: independent plans per problem. Our choice (4): the baselines'
-   * README gives none; 4 CoT plans with their scores cost about as much as one default SRA-MCTS plan.
+   * README gives none (its 42/85/100 are seeds); 4 CoT plans with their step scores cost 21 calls a
+   * sample in scripts/compare-strategies.ts, below default SRA-MCTS's 29.
    */
   samples: z.number().int().min(1).max(64).default(4),
   /**
