@@ -395,10 +395,12 @@ describe("revision", () => {
   });
 
   it("without tests: the critic reads plan and code; its approval ends the search", async () => {
+    // Example outputs are self-consistency's signal: revision does not run them.
     const policy = scripted({
       drafts: { "revision:draft:0": ["a"] },
       critiques: { a: "off by one", b: "<approved>" },
       revisions: { a: ["b"] },
+      outputs: { a: ["1"], b: ["2"] },
     });
     const out = await runRevision(PROBLEM, ctx(policy));
     expect(out).toMatchObject({ steps: ["b"], stopReason: "approved", code: "b", iterations: 2 });

@@ -88,14 +88,15 @@ export function draftCandidate(draft: DraftResult | undefined, events: string[])
 
 /**
  * Write a plan's code (the Implementer) and check it: against the problem's tests when it has a
- * verifier, else on its example inputs when it has a runner. Sets the candidate's code, tests and
- * outputs; returns the events.
+ * verifier, else (with `examples`, for self-consistency, the one strategy that groups by outputs) on
+ * its example inputs when it has a runner. Sets the candidate's code, tests and outputs; returns the
+ * events.
  */
 export async function implementAndCheck(
   policy: Implementer & CodeChecks,
   question: string,
   candidate: Candidate,
-  options: { seed: number; signal?: AbortSignal },
+  options: { seed: number; signal?: AbortSignal; examples?: boolean },
 ): Promise<string[]> {
   const written = await policy.implement(
     { question, steps: candidate.steps, seed: options.seed },
@@ -110,7 +111,7 @@ export async function implementAndCheck(
   if (policy.verifier) {
     candidate.tests = await policy.verifier.verify({ code: written.code }, options.signal);
     if (candidate.tests.status === "pass") events.push(STRATEGY_COUNTER_KEYS.candidatePassed);
-  } else if (policy.runner) {
+  } else if (options.examples && policy.runner) {
     candidate.outputs = (await policy.runner.run({ code: written.code }, options.signal)).outputs;
   }
   return events;

@@ -34,7 +34,11 @@ export const runSelfConsistency: StrategyRunner<SelfConsistencyPolicy> = async (
     count: begun.count,
     // Every plan's code, tested or run on the examples when the problem allows.
     more: (candidate, label) =>
-      implementAndCheck(policy, problem.question, candidate, { seed: seed(`${label}:implement`), signal }),
+      implementAndCheck(policy, problem.question, candidate, {
+        seed: seed(`${label}:implement`),
+        signal,
+        examples: true,
+      }),
   });
   const { chosen, by } = chooseConsistent(
     candidates,
