@@ -135,6 +135,7 @@ export { DEFAULT_RETRY_POLICY, withRetry } from "./llm/retry.js";
 export { checkServer } from "./llm/server-check.js";
 export type { ChatMessage, CompletionRequest, CompletionResult, Llm, LlmPurpose } from "./llm/types.js";
 // Problems in, records between stages, and the run directory.
+export { type ExampleInputs, extractExampleInputs } from "./problems/example-inputs.js";
 export type { ReadProblemsOptions, ReadProblemsStats } from "./problems/read-problems.js";
 export { problemId, readProblems } from "./problems/read-problems.js";
 // The model's roles: the LLM-backed policy, the code stage, prompts and reply parsers.
@@ -178,14 +179,19 @@ export {
   backpropagate,
   bestPath,
   COUNTER_KEYS,
+  type CodeChecks,
   type CotPolicy,
   Counters,
+  type Critic,
+  type CritiqueResult,
   createRoot,
   DEFAULT_SEARCH_PARAMS,
   type DraftResult,
   EmptyPlanError,
   type EvaluateResult,
   type Evaluator,
+  type ExampleRunner,
+  type Implementer,
   type MctsPolicy,
   nodeReward,
   PendingPaths,
@@ -198,18 +204,27 @@ export {
   planRecords,
   type Reflector,
   type ReflectResult,
+  type Reviser,
+  runBeam,
+  runBestOfN,
   runCot,
   runMcts,
+  runRevision,
+  runSelfConsistency,
+  runSelfRefine,
   runStrategy,
   type SearchParams,
   type SearchProblem,
+  STRATEGY_COUNTER_KEYS,
   type StrategyContext,
   type StrategyOutcome,
   type StrategyRunner,
   searchParamsSchema,
   selectPath,
+  type TestVerdict,
   ucb1,
   ucb1WithVirtualLoss,
+  type Verifier,
 } from "./search/index.js";
 export { formatStatsTable } from "./stats/format.js";
 export {

@@ -62,9 +62,10 @@ export const searchNodeSchema = z.object({
   /**
    * Why a selected leaf could not be expanded: it was at maxDepth and its reflection was not <end>
    * ("max-depth"), or every proposed step was empty or a repeat after the regenerations ("no-new-steps").
+   * With --verify-end, a terminal plan whose code failed the problem's tests ("failed-tests": reward 0).
    * Selection skips such leaves (and subtrees whose leaves are all closed).
    */
-  deadEnd: z.enum(["max-depth", "no-new-steps"]).optional(),
+  deadEnd: z.enum(["max-depth", "no-new-steps", "failed-tests"]).optional(),
 });
 export type SearchNode = z.infer<typeof searchNodeSchema>;
 
@@ -74,8 +75,33 @@ export const stopReasonSchema = z.enum([
   "time", // the time budget was spent
   "exhausted", // no expandable leaf was left
   "single-pass", // the CoT baseline: no search
+  "selected", // best-of-n, self-consistency: one of N independent plans was chosen
+  "approved", // self-refine, revision: the critic approved the plan
+  "passed", // revision: the attempt's code passed the problem's tests
+  "rounds", // self-refine, revision: the rounds or attempts were spent
 ]);
 export type StopReason = z.infer<typeof stopReasonSchema>;
+
+/**
+ * Stop reasons of plans written whole in one reply (CoT, and the strategies that choose among or
+ * revise such plans): they have no <end> to reach; their reachedEnd says the reply was not cut off.
+ */
+const WHOLE_PLAN_STOPS: ReadonlySet<StopReason> = new Set([
+  "single-pass",
+  "selected",
+  "approved",
+  "passed",
+  "rounds",
+]);
+
+export function isWholePlan(stopReason: StopReason): boolean {
+  return WHOLE_PLAN_STOPS.has(stopReason);
+}
+
+/** Strategies whose plans are written whole (isWholePlan's stop reasons), not step by step. */
+export function writesWholePlans(strategy: string): boolean {
+  return strategy !== "mcts" && strategy !== "beam";
+}
 
 /** Token and call accounting, summed per problem and per stage. */
 export const usageSchema = z.object({
@@ -111,7 +137,29 @@ export const treeRecordSchema = z.object({
 });
 export type TreeRecord = z.infer<typeof treeRecordSchema>;
 
-export const strategySchema = z.enum(["mcts", "cot"]);
+/** The plan strategies (`--strategy`; src/search/strategies.ts runs them). */
+export const strategySchema = z.enum([
+  "mcts",
+  "cot",
+  "beam",
+  "best-of-n",
+  "self-consistency",
+  "self-refine",
+  "revision",
+]);
+
+/** How the code stage writes code: one function (plain), or MoTCoder's sub-functions then the composing one. */
+export const codeStyleSchema = z.enum(["plain", "modular"]);
+export type CodeStyle = z.infer<typeof codeStyleSchema>;
+
+/** How code did on its problem's tests (src/search/policy.ts TestVerdict). */
+export const testVerdictSchema = z.object({
+  status: z.enum(["pass", "fail", "timeout"]),
+  passed: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  /** The first failing test or input and why, in a line. */
+  failure: z.string().optional(),
+});
 export type Strategy = z.infer<typeof strategySchema>;
 
 export const planRecordSchema = z.object({
@@ -126,6 +174,12 @@ export const planRecordSchema = z.object({
   usage: usageSchema,
   seconds: z.number().nonnegative(),
   counters: z.record(z.string(), z.number()).default({}),
+  /**
+   * The code written with the plan inside the search (best-of-n and self-consistency with code,
+   * revision, --verify-end), which the code stage then takes as it is, and how it did on the tests.
+   */
+  code: z.string().optional(),
+  tests: testVerdictSchema.optional(),
 });
 export type PlanRecord = z.infer<typeof planRecordSchema>;
 
@@ -139,8 +193,12 @@ export const sampleMetaSchema = z.object({
   seconds: z.number().nonnegative(),
   stopReason: stopReasonSchema,
   reachedEnd: z.boolean(),
-  /** How the code was found in the reply: fenced, unterminated fence, bare. */
+  /** How the code was found in the reply: fenced, unterminated fence, bare; "search": written in the search. */
   codeFrom: z.string().optional(),
+  /** The code style the code stage asked for (absent in runs from before --code-style: plain). */
+  codeStyle: codeStyleSchema.optional(),
+  /** How the code did on its problem's tests, when the search ran them (best-of-n, revision, ...). */
+  tests: testVerdictSchema.optional(),
   counters: z.record(z.string(), z.number()).default({}),
 });
 export type SampleMeta = z.infer<typeof sampleMetaSchema>;

@@ -329,6 +329,30 @@ describe("which engine runs: an explicit --engine, else a base URL means the ser
     ]);
   });
 
+  it("configs compared for resume and merge: an old config without the strategy settings ran the defaults", async () => {
+    const current = await resolve({ model: "gemma-2-2b" });
+    const { style: _style, ...oldCode } = current.code;
+    const oldSearch = Object.fromEntries(
+      Object.entries(current.search).filter(
+        ([k]) => !["beamWidth", "samples", "verifyEnd", "refineRounds"].includes(k),
+      ),
+    );
+    const old = { ...current, search: oldSearch, code: oldCode };
+    expect(diffRunConfigs(old, current)).toEqual([]);
+    // A setting it predates, set to something else, is still a difference.
+    const modular = await resolve({
+      model: "gemma-2-2b",
+      code: { style: "modular" },
+      search: { verifyEnd: true },
+    });
+    // (--code-style modular also adds its prompt to the hash.)
+    expect(diffRunConfigs(old, modular).map((d) => d.path)).toEqual([
+      "prompts.hash",
+      "search.verifyEnd",
+      "code.style",
+    ]);
+  });
+
   it("configs compared for resume and merge: an old config without engine is a server's", async () => {
     const server = await resolve({ model: "gemma-2-2b" });
     const { engine: _engine, ...legacy } = server;
@@ -460,6 +484,8 @@ describe("sra generate: bad flags exit 2 with one clear line (real CLI)", () => 
     [["--iterations", "ten"], /--iterations must be a whole number/],
     [["--parallel-iterations", "0"], /--parallel-iterations/],
     [["--stage", "later"], /Allowed choices are plans, code, all/],
+    [["--strategy", "beam", "--verify-end"], /--verify-end .* applies to --strategy mcts, not beam/],
+    [["--samples", "0"], /--samples/],
   ])("%j", async (args, message) => {
     const r = await runCli([
       "generate",

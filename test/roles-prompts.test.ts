@@ -134,6 +134,9 @@ describe("loadPromptSet", () => {
       evaluate: "{{question}} {{steps}} {{step}}",
       implement: "{{question}} {{plan}}",
       cot: "{{question}}",
+      "implement-modular": "{{question}} {{plan}}",
+      critique: "{{question}} {{plan}} {{code}}",
+      revise: "{{question}} {{plan}} {{code}} {{feedback}}",
     };
     for (const name of PROMPT_NAMES) {
       await writeFile(path.join(dir, `${name}.md`), `## system\nmy ${name}\n## user\n${bodies[name]}`);

@@ -26,6 +26,15 @@ describe("search parameters", () => {
       scoreRetries: 2,
       fallbackScore: 5,
       guided: false,
+      // The other strategies' (src/search/strategy-params.ts; the paper has none of these).
+      beamWidth: 2,
+      beamExpansions: 3,
+      samples: 4,
+      planScore: "mean",
+      refineRounds: 4,
+      critiqueMaxTokens: 512,
+      revisionAttempts: 4,
+      verifyEnd: false,
     });
   });
 

@@ -182,7 +182,7 @@ describe("the table", () => {
     expect(row("done (sample)")).toMatch(/ 2 \(40\.0%\)\s+2 \(100\.0%\)$/);
     expect(row("strategy").slice(col)).toBe("cot");
     expect(row("reached <end>")).toMatch(/2 \(50\.0%\)\s+-$/);
-    expect(row("single pass, not cut off")).toMatch(/-\s+0 \(0\.0%\)$/);
+    expect(row("whole plan, not cut off")).toMatch(/-\s+0 \(0\.0%\)$/);
     expect(row("stop: single-pass")).toMatch(/0 \(0\.0%\)\s+2 \(100\.0%\)$/);
     expect(row("steps per plan")).toContain("min 1 / med 2.5 / max 4 (mean 2.50)");
     expect(row("steps = 4")).toMatch(/1\s+25\.0% #{20}\s+0\s+0\.0%$/);

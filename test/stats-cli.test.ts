@@ -38,7 +38,7 @@ describe("sra stats (CLI)", () => {
     expect(r.code, r.stderr).toBe(0);
     const row = (label: string) => r.stdout.split("\n").find((l) => l.startsWith(`  ${label} `)) ?? "";
     expect(row("reached <end>")).toMatch(/\s-$/);
-    expect(row("single pass, not cut off")).toMatch(/2 \(100\.0%\)$/);
+    expect(row("whole plan, not cut off")).toMatch(/2 \(100\.0%\)$/);
     expect(row("stop: single-pass")).toMatch(/2 \(100\.0%\)$/);
     expect(row("model")).toMatch(/meta-llama\/Llama-3\.1-8B-Instruct \(preset llama-3\.1-8b\)$/);
   });

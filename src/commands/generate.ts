@@ -23,7 +23,7 @@ import { checkLlm, type LlmCheck, withCheck } from "../llm/open-llm.js";
 import type { PromptSet } from "../roles/prompts.js";
 import { formatBanner, formatReadNotes } from "../run/banner.js";
 import type { RunConfig, Settings } from "../run/config.js";
-import { createEngine, type Engine } from "../run/engine.js";
+import { createEngine, type Engine, type EngineOptions } from "../run/engine.js";
 import { failedRunReason, maxFailuresOf } from "../run/failure-budget.js";
 import { PLACEHOLDER_API_KEY } from "../run/generate-settings.js";
 import { createRunStop, installInterruptHandlers, type RunStop } from "../run/interrupt.js";
@@ -89,6 +89,11 @@ export interface GenerateIo {
   handleSignals?: boolean;
   /** Replace the engine (search + code) — for library users with their own roles. */
   engine?: (config: GenerateConfig, prompts: PromptSet) => Engine;
+  /**
+   * The code checks each problem offers the search (createEngine's `checks`): for library users and
+   * scripts with a verifier of their own (scripts/compare-strategies.ts).
+   */
+  checks?: EngineOptions["checks"];
   /**
    * How the run's LLM stack is made from its options (default createLlmStack): for library users
    * with a stack of their own, and for tests that give it a clock and a sleep.
@@ -402,7 +407,9 @@ async function runThePool(
     if (todo && outcome.stack) {
       const ctx: WorkerContext = {
         config,
-        engine: (io.engine ?? createEngine)(config, run.prompts),
+        engine: io.engine
+          ? io.engine(config, run.prompts)
+          : createEngine(config, run.prompts, io.checks ? { checks: io.checks } : {}),
         llm: outcome.stack.llm,
         ...(opened.journal ? { journal: opened.journal } : {}),
         rng: createRng(config.seed),

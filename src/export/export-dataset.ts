@@ -90,6 +90,11 @@ export interface ExportReport {
   /** Samples estimated to be longer than cutoff_len (llamafactory only). */
   overLength: { count: number; ids: string[]; cutoffLen: number; maxTokens: number };
   baseModel?: BaseModelChoice;
+  /**
+   * The written samples' code styles (meta.codeStyle, --code-style of generate; samples from before
+   * the flag count as plain); empty for a reference file.
+   */
+  codeStyles: Record<string, number>;
   warnings: string[];
 }
 
@@ -104,8 +109,9 @@ export function checkDatasetName(name: string): void {
 }
 
 /**
- * sra_<strategy> for a run, the file's name (without extension) for a reference file, with _noplan
- * added for the ablation, so the two datasets of a comparison can share one directory.
+ * sra_<strategy> for a run (sra_<strategy>_modular for a --code-style modular run), the file's name
+ * (without extension) for a reference file, with _noplan added for the ablation, so the datasets of
+ * a comparison can share one directory.
  */
 export function defaultDatasetName(
   input: Pick<ExportInput, "kind" | "file" | "runConfig">,
@@ -114,7 +120,7 @@ export function defaultDatasetName(
   const base =
     input.kind === "reference"
       ? path.basename(input.file).replace(/\.[^.]*$/, "")
-      : `sra_${input.runConfig?.strategy ?? "mcts"}`;
+      : `sra_${input.runConfig?.strategy ?? "mcts"}${input.runConfig?.codeStyle === "modular" ? "_modular" : ""}`;
   const safe =
     base
       .replace(/[^A-Za-z0-9._-]+/g, "_")
@@ -192,8 +198,10 @@ async function collectPairs(
   read: number;
   skipped: ExportReport["skipped"];
   firstModel: string | undefined;
+  codeStyles: Record<string, number>;
 }> {
   const rng = createRng(options.seed);
+  const codeStyles: Record<string, number> = {};
   const seen = new Set<string>();
   const pairs: TrainingPair[] = [];
   const samples: Sample[] = [];
@@ -216,10 +224,14 @@ async function collectPairs(
       continue;
     }
     pairs.push(result.pair);
+    if (sample) {
+      const codeStyle = sample.meta.codeStyle ?? "plain";
+      codeStyles[codeStyle] = (codeStyles[codeStyle] ?? 0) + 1;
+    }
     // Whole Sample records are kept only for --format jsonl, which writes them.
     if (sample && options.keepSamples) samples.push(sample);
   }
-  return { pairs, samples, read, skipped, firstModel };
+  return { pairs, samples, read, skipped, firstModel, codeStyles };
 }
 
 export async function exportDataset(options: ExportOptions): Promise<ExportReport> {
@@ -301,6 +313,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportRepor
     written: pairs.length,
     skipped,
     overLength,
+    codeStyles: collected.codeStyles,
     warnings,
   };
 

@@ -16,6 +16,8 @@ export function formatExportSummary(r: ExportReport): string {
   if (r.skipped.noPlan > 0) skips.push(`${r.skipped.noPlan} without a plan`);
   if (r.skipped.duplicate > 0) skips.push(`${plural(r.skipped.duplicate, "duplicate id")} (first kept)`);
   if (skips.length > 0) lines.push(`  skipped: ${skips.join(", ")}`);
+  const styles = Object.entries(r.codeStyles);
+  if (styles.length > 0) lines.push(`  code style: ${styles.map(([s, n]) => `${s} ${n}`).join(", ")}`);
   if (r.baseModel) {
     const m = r.baseModel;
     lines.push(

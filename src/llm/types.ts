@@ -11,7 +11,15 @@ export interface ChatMessage {
 }
 
 /** What a role in the search is asking for; used for accounting, logs and the fake server's scripts. */
-export type LlmPurpose = "propose" | "reflect" | "evaluate" | "implement" | "cot" | "check";
+export type LlmPurpose =
+  | "propose"
+  | "reflect"
+  | "evaluate"
+  | "implement"
+  | "cot"
+  | "critique"
+  | "revise"
+  | "check";
 
 export interface CompletionRequest {
   purpose: LlmPurpose;

@@ -3,6 +3,7 @@
  * (prompts/cot.md), split into steps by parsePlanSteps. The plan is complete unless the reply was cut
  * off by max tokens.
  */
+import type { ChatMessage } from "../llm/types.js";
 import { parsePlanSteps } from "./parse-plan.js";
 import { renderPrompt } from "./prompts.js";
 import { callModel, type RoleContext } from "./role-context.js";
@@ -16,14 +17,23 @@ export interface DraftOutcome {
   events: string[];
 }
 
-export async function draftPlan(
+export function draftPlan(
   input: { question: string },
   ctx: RoleContext,
   options: { maxTokens: number; seed?: number },
 ): Promise<DraftOutcome> {
-  const messages = renderPrompt(ctx.prompts.cot, { question: input.question });
+  return writePlan(ctx, "cot", renderPrompt(ctx.prompts.cot, { question: input.question }), options);
+}
+
+/** One call whose reply is a whole plan (the CoT draft, a revision), split into steps. */
+export async function writePlan(
+  ctx: RoleContext,
+  purpose: "cot" | "revise",
+  messages: ChatMessage[],
+  options: { maxTokens: number; seed?: number },
+): Promise<DraftOutcome> {
   const { reply, events } = await callModel(ctx, {
-    purpose: "cot",
+    purpose,
     messages,
     temperature: ctx.temperature,
     topP: ctx.topP,

@@ -5,14 +5,31 @@
  * (finish reason "length" and no closed fence) is treated like no code: a truncated function is
  * not training data.
  */
+import { z } from "zod";
 import { ParseError } from "../errors.js";
 import type { Llm } from "../llm/types.js";
-import { formatPlan, type Usage } from "../types.js";
+import { type CodeStyle, formatPlan, type Usage } from "../types.js";
+import { readDefaultsAs } from "../util/config-defaults.js";
 import { countingLlm } from "./counting-llm.js";
 import { type CodeSource, extractCode } from "./extract-code.js";
 import type { PromptSet } from "./prompts.js";
 import { renderPrompt } from "./prompts.js";
 import { excerpt } from "./text.js";
+
+/**
+ * Max tokens of the code reply (--max-tokens), and the extra attempts for a reply without code: the
+ * code stage's defaults in configs/defaults.yaml (generate.code), for callers outside generate.
+ */
+const CODE_DEFAULTS = readDefaultsAs(
+  "generate",
+  z
+    .object({
+      code: z.object({ maxTokens: z.number().int().min(16), retries: z.number().int().min(0) }).loose(),
+    })
+    .loose(),
+).code;
+export const DEFAULT_CODE_MAX_TOKENS: number = CODE_DEFAULTS.maxTokens;
+export const DEFAULT_CODE_RETRIES: number = CODE_DEFAULTS.retries;
 
 export interface ImplementParams {
   temperature: number;
@@ -50,11 +67,14 @@ export async function implementPlan(
     signal?: AbortSignal;
     /** Optional per-attempt seed (e.g. from the problem's Rng) for reproducible sampling. */
     seedFor?: (attempt: number) => number;
+    /** plain (prompts/implement.md, the default) or modular (prompts/implement-modular.md). */
+    style?: CodeStyle;
   },
 ): Promise<ImplementResult> {
   if (steps.length === 0) throw new ParseError("no-plan", `${problem.id}: cannot implement an empty plan`);
   const { llm, usage } = countingLlm(ctx.llm);
-  const messages = renderPrompt(ctx.prompts.implement, {
+  const template = ctx.style === "modular" ? ctx.prompts["implement-modular"] : ctx.prompts.implement;
+  const messages = renderPrompt(template, {
     question: problem.question,
     plan: formatPlan(steps),
   });

@@ -21,13 +21,19 @@ const END_TAG = /<\s*\/?\s*end\s*\/?\s*>/gi;
 const NEGATED =
   /\b(?:not|never|don't|do not|won't|will not|cannot|can't|shouldn't|should not|instead of|rather than|without)\s+(?:yet\s+)?(?:(?:output|outputting|write|writing|say|saying|reply|replying|respond|print|use|emit|give|add|adding)\s+)?(?:(?:with|an?|the)\s+)*["'`*([]*$/i;
 
-export function parseReflection(text: string): Reflection {
-  const reply = stripThinking(text);
-  for (const m of reply.matchAll(END_TAG)) {
+/** Whether `tag` (a global regex) occurs in `reply` other than right after a negation. */
+export function hasUnnegatedTag(reply: string, tag: RegExp): boolean {
+  for (const m of reply.matchAll(tag)) {
     const before = reply.slice(Math.max(0, m.index - 80), m.index);
     const sentence = before.split(/[.!?\n]/).at(-1) ?? "";
-    if (!NEGATED.test(sentence)) return { end: true, thought: "<end>" };
+    if (!NEGATED.test(sentence)) return true;
   }
+  return false;
+}
+
+export function parseReflection(text: string): Reflection {
+  const reply = stripThinking(text);
+  if (hasUnnegatedTag(reply, END_TAG)) return { end: true, thought: "<end>" };
   if (/^[\s"'`*_[(]*end[\s"'`*_\]).!]*$/i.test(reply)) return { end: true, thought: "<end>" };
   return { end: false, thought: cleanStep(reply.replace(END_TAG, " ")).step };
 }

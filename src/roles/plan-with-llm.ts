@@ -5,11 +5,13 @@
  */
 import type { Llm } from "../llm/types.js";
 import { parseSearchParams, type SearchParams } from "../search/params.js";
+import type { CodeChecks } from "../search/policy.js";
 import { runStrategy } from "../search/strategies.js";
 import { planRecords, type SearchProblem } from "../search/strategy.js";
-import type { PlanRecord, Strategy, TreeRecord } from "../types.js";
+import type { CodeStyle, PlanRecord, Strategy, TreeRecord } from "../types.js";
 import type { Rng } from "../util/rng.js";
 import { countingLlm } from "./counting-llm.js";
+import { DEFAULT_CODE_MAX_TOKENS, DEFAULT_CODE_RETRIES, type ImplementParams } from "./implement.js";
 import { createLlmPolicy } from "./llm-policy.js";
 import type { PromptSet } from "./prompts.js";
 
@@ -22,6 +24,13 @@ export interface SearchContext {
   /** Milliseconds (e.g. Date.now or performance.now): the time budget and `seconds`. */
   now: () => number;
   signal?: AbortSignal;
+  /**
+   * The code stage, for the strategies that write code inside the search (default: the search's
+   * sampling, DEFAULT_CODE_MAX_TOKENS and DEFAULT_CODE_RETRIES, plain style).
+   */
+  code?: ImplementParams & { style: CodeStyle };
+  /** The problem's tests or examples, bound by the caller (absent: no code is run in the search). */
+  checks?: CodeChecks;
 }
 
 /** Plan one problem with `strategy`; throws EmptyPlanError (tree attached) when no step came out. */
@@ -33,7 +42,20 @@ export async function planWithLlm(
   // Checked before any call (the core is also a library API); the strategy checks again.
   const params = parseSearchParams(ctx.params, undefined, { strict: false });
   const counted = countingLlm(ctx.llm);
-  const policy = createLlmPolicy({ llm: counted.llm, prompts: ctx.prompts, params });
+  const code = ctx.code ?? {
+    temperature: params.temperature,
+    topP: params.topP,
+    maxTokens: DEFAULT_CODE_MAX_TOKENS,
+    retries: DEFAULT_CODE_RETRIES,
+    style: "plain",
+  };
+  const policy = createLlmPolicy({
+    llm: counted.llm,
+    prompts: ctx.prompts,
+    params,
+    code,
+    ...(ctx.checks ? { checks: ctx.checks } : {}),
+  });
   const outcome = await runStrategy(strategy, problem, {
     policy,
     rng: ctx.rng,

@@ -26,11 +26,40 @@ export interface PromptSet {
   evaluate: PromptTemplate;
   implement: PromptTemplate;
   cot: PromptTemplate;
+  /** The code stage with --code-style modular (MoTCoder's modular-of-thought code). */
+  "implement-modular": PromptTemplate;
+  /** Self-refine's and revision's critic. */
+  critique: PromptTemplate;
+  /** Self-refine's and revision's reviser (a new whole plan from an earlier attempt and its feedback). */
+  revise: PromptTemplate;
 }
 
 export type PromptName = keyof PromptSet;
 
-export const PROMPT_NAMES: readonly PromptName[] = ["propose", "reflect", "evaluate", "implement", "cot"];
+export const PROMPT_NAMES: readonly PromptName[] = [
+  "propose",
+  "reflect",
+  "evaluate",
+  "implement",
+  "cot",
+  "implement-modular",
+  "critique",
+  "revise",
+];
+
+/**
+ * The prompts every run's hash covers (the five of the first release, so an older run's hash still
+ * matches); the others count only for the runs that use them (promptsUsed).
+ */
+const CORE_PROMPTS: readonly PromptName[] = ["propose", "reflect", "evaluate", "implement", "cot"];
+
+/** The prompts a run's results depend on: the core five, plus its strategy's and code style's. */
+export function promptsUsed(run: { strategy: string; codeStyle: string }): PromptName[] {
+  const used = [...CORE_PROMPTS];
+  if (run.codeStyle === "modular") used.push("implement-modular");
+  if (run.strategy === "self-refine" || run.strategy === "revision") used.push("critique", "revise");
+  return used;
+}
 
 /** The placeholders each role's template must contain (and the only ones it may contain). */
 export const PROMPT_PLACEHOLDERS: Readonly<Record<PromptName, readonly string[]>> = {
@@ -39,6 +68,9 @@ export const PROMPT_PLACEHOLDERS: Readonly<Record<PromptName, readonly string[]>
   evaluate: ["question", "steps", "step"],
   implement: ["question", "plan"],
   cot: ["question"],
+  "implement-modular": ["question", "plan"],
+  critique: ["question", "plan", "code"],
+  revise: ["question", "plan", "code", "feedback"],
 };
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
@@ -133,7 +165,7 @@ export function renderPrompt(t: PromptTemplate, vars: Record<string, string>): C
   ];
 }
 
-/** Read and check the five role prompts from `dir` (default: the package's prompts/). */
+/** Read and check the role prompts (PROMPT_NAMES) from `dir` (default: the package's prompts/). */
 export async function loadPromptSet(dir?: string): Promise<PromptSet> {
   const base = dir ?? path.join(packageRoot(), "prompts");
   const entries = await Promise.all(

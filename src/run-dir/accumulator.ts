@@ -9,7 +9,14 @@
  * are those of trees.jsonl (of plans.jsonl when the run has no trees), and a sample's counters add only
  * keys that the search counters do not have (code-stage events).
  */
-import { type Failure, type PlanRecord, type Sample, scoreFormSchema, type TreeRecord } from "../types.js";
+import {
+  type Failure,
+  isWholePlan,
+  type PlanRecord,
+  type Sample,
+  scoreFormSchema,
+  type TreeRecord,
+} from "../types.js";
 import {
   type Bin,
   type Distribution,
@@ -60,10 +67,10 @@ export interface RunStats {
   failures: { records: number; byStage: Record<string, number>; byKind: Record<string, number> };
   plans: {
     count: number;
-    /** Plans of a search (a stop reason other than "single-pass"), and those that reached <end>. */
+    /** Plans searched step by step (not isWholePlan), and those that reached <end>. */
     searched: number;
     reachedEnd: number;
-    /** Single-pass plans (the CoT baseline), and those not cut off by max tokens. */
+    /** Plans written whole (CoT, best-of-n, self-refine, ...: isWholePlan), and those not cut off by max tokens. */
     singlePass: number;
     complete: number;
     stopReasons: Record<string, number>;
@@ -242,7 +249,7 @@ export class RunStatsAccumulator {
     }
     this.firstPlanStrategy ??= plan.strategy;
     // A single-pass plan has no <end> to reach: its reachedEnd says the draft was not cut off.
-    if (plan.stopReason === "single-pass") {
+    if (isWholePlan(plan.stopReason)) {
       this.singlePass++;
       if (plan.reachedEnd) this.complete++;
     } else {

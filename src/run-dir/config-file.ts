@@ -25,6 +25,7 @@ export const savedConfigSchema = z.looseObject({
     })
     .optional()
     .catch(undefined),
+  code: z.looseObject({ style: text }).optional().catch(undefined),
 });
 
 export type SavedConfig = z.infer<typeof savedConfigSchema>;
@@ -63,18 +64,24 @@ export interface SavedRunFacts {
   /** Whether the run's model was a preset (false: its template was guessed from its name). */
   known?: boolean;
   strategy?: string;
+  /** --code-style of the run (absent in runs from before the flag: plain). */
+  codeStyle?: string;
 }
 
 /** The model and strategy a saved config names; blank strings count as absent. */
 export function savedRunFacts(config: SavedConfig): SavedRunFacts {
   const facts: SavedRunFacts = {};
-  const set = (key: "model" | "servedModel" | "template" | "strategy", value: string | undefined) => {
+  const set = (
+    key: "model" | "servedModel" | "template" | "strategy" | "codeStyle",
+    value: string | undefined,
+  ) => {
     if (value !== undefined && value.trim() !== "") facts[key] = value;
   };
   set("model", config.model?.name);
   set("servedModel", config.model?.servedModel);
   set("template", config.model?.template);
   set("strategy", config.strategy);
+  set("codeStyle", config.code?.style);
   if (config.model?.known !== undefined) facts.known = config.model.known;
   return facts;
 }

@@ -9,6 +9,7 @@ import {
   IN_PROCESS_DEFAULTS,
 } from "../llm/llm-settings.js";
 import { ggufSourceSchema, type ModelPreset } from "../llm/presets.js";
+import { strategyParamsShape } from "../search/strategy-params.js";
 import {
   flagsByPath,
   partialTableSchema,
@@ -144,9 +145,29 @@ export function resultFields(engine: EngineName | undefined): string[] {
   return engine === "llama-cpp" ? [...RESULT_FIELDS, ...IN_PROCESS_RESULT_FIELDS] : [...RESULT_FIELDS];
 }
 
-/** A saved config.json as a comparable one: a run made before the engine could be chosen ran on a server. */
+/**
+ * Settings added after runs were first saved, with the value that is what such a run did: the other
+ * strategies' parameters (an mcts or cot run never read them; --verify-end off) and --code-style plain.
+ */
+const ADDED_SETTINGS: Readonly<Record<"search" | "code", Record<string, unknown>>> = {
+  search: Object.fromEntries(
+    Object.keys(strategyParamsShape).map((k) => [k, valueAt(defaultSettings(), `search.${k}`)]),
+  ),
+  code: { style: "plain" },
+};
+
+/**
+ * A saved config.json as a comparable one: a run made before the engine could be chosen ran on a
+ * server, and settings it predates read as ADDED_SETTINGS.
+ */
 export function withSavedEngine(raw: unknown): Record<string, unknown> {
-  return { engine: "openai", ...(isPlainObject(raw) ? raw : {}) };
+  const saved = isPlainObject(raw) ? raw : {};
+  const out: Record<string, unknown> = { engine: "openai", ...saved };
+  for (const section of ["search", "code"] as const) {
+    const own = saved[section];
+    if (isPlainObject(own)) out[section] = { ...ADDED_SETTINGS[section], ...own };
+  }
+  return out;
 }
 
 /**
@@ -192,7 +213,7 @@ export interface ResolveInput {
   /** Presets of configs/models.json and the resolver (src/llm/presets.ts). */
   resolveModel: (name: string) => ModelPreset;
   /** Computed prompt hash and the sra version, filled by the caller. */
-  promptsHash: (dir: string | null) => Promise<string>;
+  promptsHash: (dir: string | null, run: { strategy: string; codeStyle: string }) => Promise<string>;
   /** A --gguf file's absolute path and size, once checked (the in-process engine only). */
   localGguf: (file: string) => Promise<{ path: string; bytes: number }>;
   sraVersion: string;
@@ -330,8 +351,17 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
       "--engine openai needs a server: give --base-url URL (or set $OPENAI_BASE_URL); sra no longer assumes http://localhost:8000/v1",
     );
   }
+  if (config.search.verifyEnd && config.strategy !== "mcts") {
+    // best-of-n, self-consistency and revision choose by a problem's tests on their own.
+    throw new UsageError(
+      `--verify-end tests SRA-MCTS's terminal plans: it applies to --strategy mcts, not ${config.strategy}`,
+    );
+  }
   if (engine === "llama-cpp") config.model.gguf = await ggufIdentity(config, preset, input);
-  config.prompts.hash = await input.promptsHash(config.prompts.dir);
+  config.prompts.hash = await input.promptsHash(config.prompts.dir, {
+    strategy: config.strategy,
+    codeStyle: config.code.style,
+  });
   return config;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The engine `generate` drives: plan a problem (SRA-MCTS or the CoT baseline) and implement a plan.
+ * The engine `generate` drives: plan a problem (with the run's strategy) and implement a plan.
  * A thin adapter over src/search and src/roles so the orchestration depends on two calls, and a
  * library user can swap in their own.
  */
@@ -8,6 +8,7 @@ import { type ImplementResult, implementPlan } from "../roles/implement.js";
 import { planWithLlm } from "../roles/plan-with-llm.js";
 import type { PromptSet } from "../roles/prompts.js";
 import type { SearchParams } from "../search/params.js";
+import type { CodeChecks } from "../search/policy.js";
 import type { PlanRecord, Strategy, TreeRecord } from "../types.js";
 import type { Rng } from "../util/rng.js";
 import type { CodeParams } from "./config.js";
@@ -35,17 +36,30 @@ export interface EngineConfig {
   code: CodeParams;
 }
 
-export function createEngine(config: EngineConfig, prompts: PromptSet): Engine {
+export interface EngineOptions {
+  /**
+   * The code checks a problem offers its search (a Verifier over its tests, an ExampleRunner over its
+   * examples), or undefined when it has none: best-of-n, self-consistency, revision and --verify-end
+   * select by them. The edge adapter over the executor is wired here.
+   */
+  checks?: (problem: EngineProblem) => CodeChecks | undefined;
+}
+
+export function createEngine(config: EngineConfig, prompts: PromptSet, options: EngineOptions = {}): Engine {
   return {
-    plan: (problem, ctx) =>
-      planWithLlm(config.strategy, problem, {
+    plan: (problem, ctx) => {
+      const checks = options.checks?.(problem);
+      return planWithLlm(config.strategy, problem, {
+        ...(checks ? { checks } : {}),
         llm: ctx.llm,
         rng: ctx.rng,
         prompts,
         params: config.search,
         now: ctx.now,
         signal: ctx.signal,
-      }),
+        code: config.code,
+      });
+    },
     implement: (problem, steps, ctx) => {
       // Per-attempt seeds from the problem's own stream: reproducible on servers that honour seeds.
       const rng = ctx.rng.fork("implement");
@@ -54,6 +68,7 @@ export function createEngine(config: EngineConfig, prompts: PromptSet): Engine {
         llm: ctx.llm,
         prompts,
         params: config.code,
+        style: config.code.style,
         signal: ctx.signal,
         seedFor: (attempt) => {
           while (seeds.length <= attempt) seeds.push(rng.int(0x7fffffff));

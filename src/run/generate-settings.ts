@@ -21,7 +21,7 @@ import {
   SERVER_SETTINGS,
 } from "../llm/llm-settings.js";
 import { searchParamsSchema } from "../search/params.js";
-import { strategySchema } from "../types.js";
+import { codeStyleSchema, strategySchema } from "../types.js";
 import { readDefaults } from "../util/config-defaults.js";
 import { option, tableWithDefaults } from "../util/option-table.js";
 import { maxFailuresSchema, parseMaxFailuresSetting } from "./failure-budget.js";
@@ -77,7 +77,7 @@ const GENERATE_ROWS = {
   strategy: option({
     schema: strategySchema,
     flag: "--strategy <s>",
-    help: "mcts (SRA-MCTS) or cot (one-pass baseline)",
+    help: "mcts (SRA-MCTS), cot (one-pass baseline), beam, best-of-n, self-consistency, self-refine or revision",
   }),
   stage: option({
     schema: stageChoiceSchema,
@@ -160,6 +160,45 @@ const GENERATE_ROWS = {
     maxRegenerations: option({ schema: s.maxRegenerations }),
     scoreRetries: option({ schema: s.scoreRetries }),
     fallbackScore: option({ schema: s.fallbackScore }),
+    beamWidth: option({
+      schema: s.beamWidth,
+      flag: "--beam-width <n>",
+      help: "beam: partial plans kept after each depth",
+    }),
+    beamExpansions: option({
+      schema: s.beamExpansions,
+      flag: "--beam-expansions <n>",
+      help: "beam: next steps proposed per beam and depth",
+      showDefault: (n) => `${n}, the paper's branches`,
+    }),
+    samples: option({
+      schema: s.samples,
+      flag: "--samples <n>",
+      help: "best-of-n, self-consistency: independent plans per problem",
+    }),
+    planScore: option({
+      schema: s.planScore,
+      flag: "--plan-score <how>",
+      help: "best-of-n without tests: a plan's score from its steps' scores (mean, min or last)",
+    }),
+    refineRounds: option({
+      schema: s.refineRounds,
+      flag: "--refine-rounds <n>",
+      help: "self-refine: critique-and-revise rounds at most",
+      showDefault: (n) => `${n}, Self-Refine's`,
+    }),
+    critiqueMaxTokens: option({ schema: s.critiqueMaxTokens }),
+    revisionAttempts: option({
+      schema: s.revisionAttempts,
+      flag: "--revision-attempts <n>",
+      help: "revision: attempts in all, the first included",
+    }),
+    verifyEnd: option({
+      schema: s.verifyEnd,
+      flag: "--verify-end",
+      help: "mcts: implement and test a terminal plan before accepting it (problems with tests)",
+      showDefault: (on) => (on ? "on" : "off, the paper's first <end>"),
+    }),
     guided: option({
       schema: s.guided,
       flag: "--guided",
@@ -179,6 +218,11 @@ const GENERATE_ROWS = {
     }),
     /** Extra attempts when the reply has no code. */
     retries: option({ schema: z.number().int().min(0).max(20) }),
+    style: option({
+      schema: codeStyleSchema,
+      flag: "--code-style <style>",
+      help: "plain: one solution; modular: MoTCoder's sub-functions, each with a one-line docstring, then the function composing them",
+    }),
   },
   input: {
     /** Absolute path of the problems file (relative paths are resolved). */

@@ -11,7 +11,7 @@ import type { LlmStackOptions } from "../llm/create-llm-stack.js";
 import { checkLocalGguf, defaultModelsDir } from "../llm/llama-cpp/model-file.js";
 import type { InProcessOptions } from "../llm/llama-cpp/open-engine.js";
 import { loadPresets, resolveModel } from "../llm/presets.js";
-import { loadPromptSet, PROMPT_NAMES, type PromptSet } from "../roles/prompts.js";
+import { loadPromptSet, type PromptName, type PromptSet, promptsUsed } from "../roles/prompts.js";
 import { readSavedConfig } from "../run-dir/config-file.js";
 import { valueAt } from "../util/option-table.js";
 import { VERSION } from "../version.js";
@@ -39,10 +39,16 @@ export interface ConfigSources {
   missing?: readonly string[];
 }
 
-/** sha256 of the five prompt files' parsed texts, in a fixed order. */
-export function hashPromptSet(prompts: PromptSet): string {
+/**
+ * sha256 of the parsed texts of the prompt files a run uses (`names`, default the core five: see
+ * promptsUsed), in a fixed order.
+ */
+export function hashPromptSet(
+  prompts: PromptSet,
+  names: readonly PromptName[] = promptsUsed({ strategy: "mcts", codeStyle: "plain" }),
+): string {
   const h = createHash("sha256");
-  for (const name of PROMPT_NAMES) {
+  for (const name of names) {
     const t = prompts[name];
     h.update(`${name}\u0000${t.system}\u0000${t.user}\u0000`);
   }
@@ -78,9 +84,9 @@ export async function resolveConfig(
     flags: sources.settings,
     env,
     resolveModel: (name) => resolveModel(name, presets),
-    promptsHash: async (dir) => {
+    promptsHash: async (dir, run) => {
       prompts = await loadPromptSet(dir ?? undefined);
-      return hashPromptSet(prompts);
+      return hashPromptSet(prompts, promptsUsed(run));
     },
     localGguf: async (gguf) => {
       const file = await checkLocalGguf(gguf);

@@ -5,6 +5,7 @@
 import type { LlmStackDescription, LlmStackStats } from "../llm/create-llm-stack.js";
 import type { RunTotals } from "../run-dir/accumulator.js";
 import type { JournalStats } from "../run-dir/journal.js";
+import { writesWholePlans } from "../types.js";
 import { formatCount, formatDuration } from "./progress.js";
 
 export type StopCause = "completed" | "interrupted" | "max-failures" | "error";
@@ -273,7 +274,7 @@ export function formatRunSummary(s: RunSummary): string {
   }
   if (t.plans > 0 && t.reachedEndRate !== null) {
     // A single-pass plan (cot) has no <end>: its reachedEnd says the draft was not cut off.
-    const what = s.strategy === "cot" ? "complete, not cut off" : "reached <end>";
+    const what = writesWholePlans(s.strategy) ? "complete, not cut off" : "reached <end>";
     lines.push(
       `  plans: ${t.plans} (${Math.round(t.reachedEndRate * 100)}% ${what}, mean ${t.meanSteps ?? "?"} steps)`,
     );

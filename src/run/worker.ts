@@ -11,7 +11,7 @@
  * written, never before: a crash in between leaves a journal that the next start prunes.
  */
 import type { Llm } from "../llm/types.js";
-import { addUsage } from "../roles/counting-llm.js";
+import { addUsage, emptyUsage } from "../roles/counting-llm.js";
 import type { RequestJournal } from "../run-dir/journal.js";
 import type { RecordAppender } from "../run-dir/records.js";
 import { EmptyPlanError } from "../search/strategy.js";
@@ -159,9 +159,12 @@ async function codeStage(
 ): Promise<StageEnd> {
   const { counters } = ctx;
   const t1 = ctx.now();
-  let implemented: Awaited<ReturnType<Engine["implement"]>>;
+  let implemented: Implemented;
   try {
-    implemented = await ctx.engine.implement(problem, plan.steps, pc);
+    implemented =
+      plan.code !== undefined
+        ? codeFromSearch(plan.code)
+        : await ctx.engine.implement(problem, plan.steps, pc);
   } catch (e) {
     if (ctx.signal.aborted) return "stopped";
     await recordFailure(ctx, problem, "code", e);
@@ -188,12 +191,23 @@ async function codeStage(
   return "written";
 }
 
+/** The code stage's result: the model's (engine.implement), or the code the search wrote ("search"). */
+type Implemented = Omit<Awaited<ReturnType<Engine["implement"]>>, "codeFrom"> & { codeFrom: string };
+
+/**
+ * The code a strategy wrote with its plan (best-of-n and self-consistency with code, revision,
+ * --verify-end): taken as it is, with no new call; its cost is in the plan's usage already.
+ */
+function codeFromSearch(code: string): Implemented {
+  return { code, codeFrom: "search", usage: emptyUsage(), attempts: 0 };
+}
+
 /** A sample: the plan, its code, and what both stages cost. */
 function buildSample(
   config: RunConfig,
   problem: Problem,
   plan: PlanRecord,
-  implemented: Awaited<ReturnType<Engine["implement"]>>,
+  implemented: Implemented,
   codeSeconds: number,
 ): Sample {
   const usage = addUsage(plan.usage, implemented.usage);
@@ -214,6 +228,8 @@ function buildSample(
       stopReason: plan.stopReason,
       reachedEnd: plan.reachedEnd,
       codeFrom: implemented.codeFrom,
+      codeStyle: config.code.style,
+      ...(plan.tests ? { tests: plan.tests } : {}),
       counters: { ...plan.counters, codeAttempts: implemented.attempts },
     },
   };

@@ -6,30 +6,23 @@
  * reply was cut off by max tokens, so `reachedEnd` is true exactly when the draft is complete.
  */
 import type { SearchNode } from "../types.js";
-import { COUNTER_KEYS } from "./counters.js";
-import type { CotPolicy, DraftResult } from "./policy.js";
+import { draftSteps } from "./candidates.js";
+import type { CotPolicy } from "./policy.js";
 import { beginStrategy, requestSeed, type StrategyRunner } from "./strategy.js";
 import { addChild, createRoot } from "./tree.js";
 
 export const runCot: StrategyRunner<CotPolicy> = async (problem, ctx) => {
   const begun = beginStrategy(ctx);
-  const { params, counters, count } = begun;
+  const { params, count } = begun;
 
-  let draft: DraftResult | undefined;
-  let generations = 0;
-  for (let attempt = 0; attempt <= params.maxRegenerations && (draft?.steps.length ?? 0) === 0; attempt++) {
-    ctx.signal?.throwIfAborted();
-    if (attempt > 0) counters.add(COUNTER_KEYS.cotRetry);
-    generations += 1;
-    draft = await ctx.policy.draft(
-      { question: problem.question, seed: requestSeed(ctx.rng, `cot:${attempt}`) },
-      ctx.signal,
-    );
-    count(draft.events);
-  }
+  const { draft, generations, events } = await draftSteps(ctx.policy, problem.question, {
+    label: "cot",
+    params,
+    seed: (label) => requestSeed(ctx.rng, label),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  count(events);
   const steps = draft?.steps ?? [];
-  if (draft?.strippedCode) counters.add(COUNTER_KEYS.stepCodeStripped);
-  if (steps.length > 0 && !draft?.numbered) counters.add(COUNTER_KEYS.cotUnnumbered);
 
   const reachedEnd = draft?.complete ?? true;
   const nodes: SearchNode[] = [createRoot()];

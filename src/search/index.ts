@@ -1,6 +1,9 @@
 /** Plan search (pure core): the policy interface, SRA-MCTS and the CoT baseline, the tree and its math. */
 export { backpropagate } from "./backpropagate.js";
+export { type BeamPolicy, pathScore, runBeam } from "./beam.js";
+export { type BestOfNPolicy, planScoreOf, runBestOfN } from "./best-of-n.js";
 export { bestPath } from "./best-path.js";
+export { type Candidate, candidateTree } from "./candidates.js";
 export { runCot } from "./cot.js";
 export { COUNTER_KEYS, Counters } from "./counters.js";
 export {
@@ -27,7 +30,10 @@ export {
   searchParamsSchema,
 } from "./params.js";
 export type * from "./policy.js";
+export { type RevisionPolicy, runRevision } from "./revision.js";
 export { selectPath } from "./select.js";
+export { largestCluster, runSelfConsistency, type SelfConsistencyPolicy } from "./self-consistency.js";
+export { runSelfRefine, type SelfRefinePolicy } from "./self-refine.js";
 export { PLAN_STRATEGIES, runStrategy } from "./strategies.js";
 export {
   EmptyPlanError,
@@ -38,6 +44,7 @@ export {
   type StrategyOutcome,
   type StrategyRunner,
 } from "./strategy.js";
+export { STRATEGY_COUNTER_KEYS } from "./strategy-counters.js";
 export { addChild, createRoot, isOpen, pathTo, stepsOf } from "./tree.js";
 export { nodeReward, ucb1 } from "./ucb1.js";
 export { PendingPaths, ucb1WithVirtualLoss } from "./virtual-loss.js";

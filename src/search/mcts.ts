@@ -40,6 +40,7 @@ import type { MctsPolicy } from "./policy.js";
 import { selectPath } from "./select.js";
 import { beginStrategy, requestSeed, type StrategyRunner } from "./strategy.js";
 import { createRoot, stepsOf } from "./tree.js";
+import { acceptEnd, type TriedTerminals, verifiedCode } from "./verify-end.js";
 import { PendingPaths } from "./virtual-loss.js";
 
 export const runMcts: StrategyRunner<MctsPolicy> = async (problem, ctx) => {
@@ -49,14 +50,19 @@ export const runMcts: StrategyRunner<MctsPolicy> = async (problem, ctx) => {
   const nodes: SearchNode[] = [createRoot()];
   const selections: number[] = [];
   const parallel = params.parallelIterations;
+  const verifying =
+    params.verifyEnd && ctx.policy.verifier !== undefined && ctx.policy.implement !== undefined;
   const pending = parallel > 1 ? new PendingPaths(params.virtualLoss) : undefined;
   const window = new IterationWindow<IterationResult>({
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     ownSignals: parallel > 1,
-    isFinal: (r) => r.kind === "end",
+    // Under --verify-end a terminal may be refused, so a younger iteration is not wasted until the
+    // terminal's tests have passed: none is aborted early (the ones left are discarded at the end).
+    isFinal: (r) => r.kind === "end" && !verifying,
   });
   let started = 0;
   let budgetStop: StopReason | undefined;
+  const tried: TriedTerminals = new Map();
   let stopReason: StopReason;
 
   try {
@@ -93,6 +99,10 @@ export const runMcts: StrategyRunner<MctsPolicy> = async (problem, ctx) => {
       if (!settled.ok) throw settled.error;
       selections.push(head.leafId);
       if (applyIteration(nodes, head.leafId, settled.value, { params, counters }) === "end") {
+        // --verify-end: a terminal whose code fails the tests gets reward 0 and the search goes on.
+        const leaf = nodes[head.leafId] as SearchNode;
+        const verify = { question: problem.question, params, tried, seed, counters, signal: ctx.signal };
+        if (!(await acceptEnd(ctx.policy, nodes, leaf, verify))) continue;
         stopReason = "end";
         break;
       }
@@ -115,6 +125,7 @@ export const runMcts: StrategyRunner<MctsPolicy> = async (problem, ctx) => {
     selections,
     reachedEnd: stopReason === "end",
     scores: best.slice(1).map((id) => (nodes[id] as SearchNode).score.value),
+    ...verifiedCode(tried, best),
     emptyMessage: `${problem.id}: the search produced no plan step (${stopReason} after ${iterations} iteration${iterations === 1 ? "" : "s"})`,
   });
 };

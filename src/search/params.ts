@@ -8,6 +8,7 @@ import { ConfigError } from "../errors.js";
 import { readDefaults } from "../util/config-defaults.js";
 import { shapeWithDefaults } from "../util/option-table.js";
 import { formatZodIssues } from "../util/zod-issues.js";
+import { strategyParamsShape } from "./strategy-params.js";
 
 /**
  * What each parameter is and its range. The defaults, with where each comes from (the paper, the
@@ -65,7 +66,7 @@ const SEARCH_PARAM_SHAPE = {
 };
 
 export const searchParamsSchema = z
-  .object(shapeWithDefaults(SEARCH_PARAM_SHAPE, readDefaults("search")))
+  .object(shapeWithDefaults({ ...SEARCH_PARAM_SHAPE, ...strategyParamsShape }, readDefaults("search")))
   .strict();
 
 export type SearchParams = z.infer<typeof searchParamsSchema>;

@@ -9,6 +9,9 @@
  * score while the next sibling is written) or several iterations at once, and the result depends only
  * on the inputs. An algorithm takes only the roles it uses (`MctsPolicy`, `CotPolicy`), so a new role
  * (critique, revise) is a new interface here and never touches an algorithm that does not use it.
+ *
+ * Code checks are roles too (Verifier, ExampleRunner): the search stays pure and the executor stays
+ * an edge that the caller binds to one problem's tests or examples.
  */
 import type { NodeScore } from "../types.js";
 
@@ -83,11 +86,93 @@ export interface Drafter {
   draft(input: { question: string; seed: number }, signal?: AbortSignal): Promise<DraftResult>;
 }
 
-/** The roles SRA-MCTS uses. */
-export type MctsPolicy = Reflector & Proposer & Evaluator;
+export interface CritiqueResult {
+  /** The critic found nothing to fix (`<approved>`, prompts/critique.md). */
+  approved: boolean;
+  /** What to fix, as the critic wrote it ("" when approved). */
+  critique: string;
+  raw: string;
+  events: PolicyEvents;
+}
+
+/** A whole plan, and its code when one was written: what a critic or a reviser is shown. */
+export interface Attempt {
+  question: string;
+  steps: readonly string[];
+  /** The attempt's code, or null when the plan has not been implemented. */
+  code: string | null;
+}
+
+/** Self-refine's and revision's critic: is the plan (and its code) right, and if not, what is wrong. */
+export interface Critic {
+  critique(input: Attempt & { seed: number }, signal?: AbortSignal): Promise<CritiqueResult>;
+}
+
+/**
+ * A new whole plan written from an earlier attempt and what was wrong with it (a critique, or a test
+ * result): self-refine's refine step and revision's next attempt.
+ */
+export interface Reviser {
+  revise(input: Attempt & { feedback: string; seed: number }, signal?: AbortSignal): Promise<DraftResult>;
+}
+
+export interface ImplementResult {
+  /** The code (null when no reply held usable code after the code stage's retries). */
+  code: string | null;
+  /** How many replies were asked for. */
+  attempts: number;
+  events: PolicyEvents;
+}
+
+/** The code stage inside a search (plan -> code), for the strategies that test or run code. */
+export interface Implementer {
+  implement(input: PlanState & { seed: number }, signal?: AbortSignal): Promise<ImplementResult>;
+}
+
+/** How code did on the problem's tests (the shape of a sample's `meta.tests`). */
+export interface TestVerdict {
+  status: "pass" | "fail" | "timeout";
+  passed: number;
+  total: number;
+  /** The first failing test or input and why, in a line. */
+  failure?: string;
+}
+
+/**
+ * The problem's own tests run against code (code -> verdict): an edge adapter over the executor,
+ * bound to one problem, present only when that problem carries tests.
+ */
+export interface Verifier {
+  verify(input: { code: string }, signal?: AbortSignal): Promise<TestVerdict>;
+}
+
+/**
+ * The problem's example inputs run through code, for self-consistency when there are no tests: one
+ * output per example (stdout, or the call's repr), null where the code failed or timed out. Present
+ * only when examples could be taken from the problem (the edge decides how).
+ */
+export interface ExampleRunner {
+  run(input: { code: string }, signal?: AbortSignal): Promise<{ outputs: (string | null)[] }>;
+}
+
+/** What a problem offers to check code with; both absent when it has neither tests nor examples. */
+export interface CodeChecks {
+  readonly verifier?: Verifier;
+  readonly runner?: ExampleRunner;
+}
+
+/** The roles SRA-MCTS uses (with `verifier`, --verify-end tests terminal plans through `implement`). */
+export type MctsPolicy = Reflector & Proposer & Evaluator & Partial<Implementer> & CodeChecks;
 
 /** The role the CoT baseline uses. */
 export type CotPolicy = Drafter;
 
-/** Every role a plan strategy of today may use (what src/roles/llm-policy.ts provides). */
-export type PlanPolicy = MctsPolicy & CotPolicy;
+/** Every role a plan strategy may use (what src/roles/llm-policy.ts provides). */
+export type PlanPolicy = Reflector &
+  Proposer &
+  Evaluator &
+  Drafter &
+  Critic &
+  Reviser &
+  Implementer &
+  CodeChecks;

@@ -8,6 +8,7 @@ import type { PlanRecord, SearchNode, StopReason, Strategy, TreeRecord, Usage } 
 import type { Rng } from "../util/rng.js";
 import { Counters } from "./counters.js";
 import { parseSearchParams, type SearchParams } from "./params.js";
+import type { TestVerdict } from "./policy.js";
 
 export interface StrategyContext<P> {
   /** The roles the strategy calls (src/search/policy.ts). */
@@ -42,6 +43,9 @@ export interface StrategyOutcome {
   seconds: number;
   /** Why there is no step, for the EmptyPlanError when `steps` is empty. */
   emptyMessage: string;
+  /** The plan's code when the strategy wrote it (the code stage then takes it), and its test result. */
+  code?: string;
+  tests?: TestVerdict;
 }
 
 /** A strategy: one problem in, its outcome out. */
@@ -115,6 +119,8 @@ export function planRecords(
     usage,
     seconds: outcome.seconds,
     counters: outcome.counters,
+    ...(outcome.code !== undefined ? { code: outcome.code } : {}),
+    ...(outcome.tests ? { tests: outcome.tests } : {}),
   };
   return { tree, plan };
 }

@@ -141,12 +141,12 @@ export function statsRows(runs: readonly RunStats[]): Row[] {
 
   section("plans");
   row("plans", (s) => int(s.plans.count));
-  // Of the searched plans only: a single-pass (CoT) plan has no <end>; it is complete or cut off.
+  // Of the searched plans only: a plan written whole (CoT, best-of-n, ...) has no <end>; it is complete or cut off.
   row("reached <end>", (s) =>
     s.plans.searched === 0 ? "-" : `${int(s.plans.reachedEnd)}${pct(s.plans.reachedEnd, s.plans.searched)}`,
   );
   if (runs.some((s) => s.plans.singlePass > 0)) {
-    row("single pass, not cut off", (s) =>
+    row("whole plan, not cut off", (s) =>
       s.plans.singlePass === 0 ? "-" : `${int(s.plans.complete)}${pct(s.plans.complete, s.plans.singlePass)}`,
     );
   }

@@ -9,6 +9,8 @@
  *   evaluate  -> "Score: N" (a share of messy forms with messyScoreRate)
  *   implement -> a ```python block
  *   cot       -> a numbered plan of cotSteps steps
+ *   critique  -> "<approved>" once the plan shown has >= approveAfterSteps steps, else one problem
+ *   revise    -> the plan shown with one more step
  *   check     -> "ok"
  */
 import type { FakeReply, FakeRequestContext, FakeScript } from "./fake-openai-server.js";
@@ -24,10 +26,18 @@ export interface PlanScriptOptions {
   scoreRange?: [number, number];
   /** Steps in a CoT plan. Default 4. */
   cotSteps?: number;
+  /** Critique approves a plan of at least this many steps. Default: endAfterSteps. */
+  approveAfterSteps?: number;
   /** Prefix proposed steps with "Step N: " (as a chatty model does). Default false. */
   stepPrefix?: boolean;
   /** Count the steps a prompt shows (default: lines starting with "Step N:"). */
   countSteps?: (prompt: string) => number;
+  /**
+   * Key replies on the request's `seed` too, as a server that honours seeds (vLLM) does: identical
+   * prompts with different seeds (best-of-n's N drafts) then get replies that do not depend on the
+   * order they arrive in. Default false (replies by prompt and occurrence only).
+   */
+  bySeed?: boolean;
   /** A hook that may answer first (faults, custom replies); return undefined to fall through. */
   before?: (ctx: FakeRequestContext) => FakeReply | undefined | Promise<FakeReply | undefined>;
 }
@@ -61,7 +71,7 @@ function pick<T>(items: readonly T[], r: () => number): T {
   return items[Math.floor(r() * items.length)] as T;
 }
 
-/** Openings of a plan step (also the benchmark's exploring model's). */
+/** The openings of proposed and CoT steps: the "ideas" a plan is made of (oracle-script.ts keys on them). */
 export const OPENERS = [
   "Read the input and note its size limits",
   "Handle the empty and single-element cases first",
@@ -118,12 +128,20 @@ export function countPromptSteps(prompt: string): number {
   return matches ? matches.length : 0;
 }
 
+/** A numbered plan of `n` steps. */
+function numberedPlan(n: number, r: () => number): string {
+  const lines: string[] = [];
+  for (let i = 1; i <= n; i++) lines.push(`Step ${i}: ${pick(OPENERS, r)}, ${pick(ACTIONS, r)}.`);
+  return lines.join("\n");
+}
+
 export function createPlanScript(options: PlanScriptOptions = {}): FakeScript {
   const endAfter = options.endAfterSteps ?? 3;
   const messyRate = options.messyScoreRate ?? 0;
   const seed = options.seed ?? 0;
   const [lo, hi] = options.scoreRange ?? [4, 9];
   const cotSteps = options.cotSteps ?? 4;
+  const approveAfter = options.approveAfterSteps ?? endAfter;
   const countSteps = options.countSteps ?? countPromptSteps;
   // How often each exact prompt was seen, so a repeated request (a regeneration) differs.
   const seen = new Map<number, number>();
@@ -131,7 +149,8 @@ export function createPlanScript(options: PlanScriptOptions = {}): FakeScript {
   return async (ctx) => {
     const early = await options.before?.(ctx);
     if (early !== undefined) return early;
-    const key = fnv(`${ctx.purpose}\u0000${ctx.prompt}`);
+    const seedPart = options.bySeed && ctx.body.seed !== undefined ? `\u0000${String(ctx.body.seed)}` : "";
+    const key = fnv(`${ctx.purpose}\u0000${ctx.prompt}${seedPart}`);
     const n = seen.get(key) ?? 0;
     seen.set(key, n + 1);
     // Remember at most ~100k prompts: the standalone server may run for a long time.
@@ -165,13 +184,14 @@ export function createPlanScript(options: PlanScriptOptions = {}): FakeScript {
           "        return best",
           "```",
         ].join("\n");
-      case "cot": {
-        const lines: string[] = [];
-        for (let i = 1; i <= cotSteps; i++) {
-          lines.push(`Step ${i}: ${pick(OPENERS, r)}, ${pick(ACTIONS, r)}.`);
-        }
-        return lines.join("\n");
-      }
+      case "cot":
+        return numberedPlan(cotSteps, r);
+      case "critique":
+        return steps >= approveAfter
+          ? "<approved>"
+          : `- The plan never says ${pick(["how the empty input is handled", "what is returned", "how ties are broken"], r)}.`;
+      case "revise":
+        return numberedPlan(steps + 1, r);
       default:
         return "ok";
     }
