@@ -138,9 +138,39 @@ function oracleOf(taskId: string): Oracle {
   return null;
 }
 
+/**
+ * The prompt shown for an MBPP+ task. MBPP+'s releases put the task and its first test in a docstring
+ * (`"""\n<task>\n<assert ...>\n"""\n`), so the model learns the function's name and arguments; the
+ * development copy in ../shared/datasets keeps the task alone in the prompt and the tests in
+ * `assertion`. Such a prompt is rebuilt in the release's shape from its text and the first assert.
+ */
+export function mbppPlusPrompt(prompt: string, assertion: string | undefined): string {
+  const first = assertion
+    ?.split("\n")
+    .map((l) => l.trim())
+    .find((l) => l.startsWith("assert"));
+  if (first === undefined || /\bassert\b/.test(prompt)) return prompt;
+  const text = prompt
+    .trim()
+    .replace(/^(?:'''|""")/, "")
+    .replace(/(?:'''|""")$/, "")
+    .trim();
+  return `"""\n${text}\n${first}\n"""\n`;
+}
+
+/** The assert lines of MBPP+'s `assertion` field (the original MBPP tests). */
+function assertLines(assertion: string | undefined): string[] {
+  return (assertion ?? "")
+    .split("\n")
+    .map((t) => t.trim())
+    .filter((t) => t.startsWith("assert"));
+}
+
 function evalplusTask(l: Line, file: string, index: number): EvalTask {
   const taskId = taskIdOf(l.record, index);
-  const prompt = need(l.record, "prompt", file, l.line);
+  const given = need(l.record, "prompt", file, l.line);
+  const assertion = str(l.record, "assertion");
+  const prompt = taskId.startsWith("Mbpp/") ? mbppPlusPrompt(given, assertion) : given;
   const entryPoint = need(l.record, "entry_point", file, l.line);
   const solution = need(l.record, "canonical_solution", file, l.line);
   const raw = rawFields(l.text, ["base_input", "plus_input"]);
@@ -158,7 +188,7 @@ function evalplusTask(l: Line, file: string, index: number): EvalTask {
     entryPoint,
     // evalplus runs prompt + canonical_solution (evalplus/evaluate.py get_groundtruth).
     canonical: prompt + solution,
-    examples: [],
+    examples: assertLines(assertion),
     difficulty: undefined,
     tests: {
       kind: "evalplus",
@@ -270,12 +300,14 @@ function appsTask(l: Line, file: string, index: number): EvalTask {
   }
   const fnName = (io as Json).fn_name;
   const solutions = l.record.solutions;
+  // APPS's call-based tasks come with the class and method to fill in: the prompt shows it.
+  const starter = str(l.record, "starter_code")?.trim();
   return {
     taskId: taskIdOf(l.record, index),
     prompt: str(l.record, "question") ?? str(l.record, "prompt") ?? "",
     entryPoint: typeof fnName === "string" ? fnName : undefined,
     canonical: Array.isArray(solutions) && typeof solutions[0] === "string" ? solutions[0] : undefined,
-    examples: [],
+    examples: starter ? [starter] : [],
     difficulty: str(l.record, "difficulty"),
     tests: { kind: "apps", inputs, outputs, count, fnName: typeof fnName === "string" ? fnName : undefined },
   };

@@ -10,8 +10,11 @@ export interface ChatMessage {
   content: string;
 }
 
-/** What a role in the search is asking for; used for accounting, logs and the fake server's scripts. */
-export type LlmPurpose = "propose" | "reflect" | "evaluate" | "implement" | "cot" | "check";
+/**
+ * What a role in the search is asking for ("codegen": a benchmark task's sample in `sra eval`); used
+ * for accounting, logs and the fake server's scripts.
+ */
+export type LlmPurpose = "propose" | "reflect" | "evaluate" | "implement" | "cot" | "check" | "codegen";
 
 export interface CompletionRequest {
   purpose: LlmPurpose;

@@ -20,7 +20,7 @@ import { GENERATE_SETTINGS } from "./generate-settings.js";
 
 export const CONFIG_VERSION = 1;
 
-const modelSectionSchema = z
+export const modelSectionSchema = z
   .object({
     /** What --model said: a preset name, or the served name itself. */
     name: z.string().min(1),
@@ -156,21 +156,13 @@ export interface ResolveInput {
  * lines.
  */
 export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> {
-  // The topmost layer that names a model decides it; an object (from a previous config.json) may
-  // also pin the served name, the system-role switch and the export template.
-  const modelLayer = [input.flags, input.file].find((s) => s?.model !== undefined)?.model;
-  const name = typeof modelLayer === "string" ? modelLayer : modelLayer?.name;
-  if (!name) {
+  const resolved = resolveModelSection(input.flags, input.file, input.resolveModel);
+  if (!resolved) {
     throw new UsageError(
       '--model is required: a preset (see "sra models") or a served model name (or set "model" in --config)',
     );
   }
-  const preset = input.resolveModel(name);
-  const pinned = typeof modelLayer === "object" ? modelLayer : undefined;
-  const servedModel =
-    input.flags.servedModel ?? input.file?.servedModel ?? pinned?.servedModel ?? preset.servedModel;
-  const systemRole = pinned?.systemRole ?? preset.systemRole;
-  const template = pinned?.template ?? preset.template;
+  const { preset, section: modelSection } = resolved;
 
   const envBase = input.env.OPENAI_BASE_URL?.trim();
   const sampling = { temperature: preset.sampling.temperature, topP: preset.sampling.topP };
@@ -195,7 +187,7 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
     sraVersion: input.sraVersion,
     createdAt: input.now.toISOString(),
     updatedAt: input.now.toISOString(),
-    model: { name, servedModel, systemRole, template, known: preset.known },
+    model: modelSection,
     strategy: merged.strategy,
     stage: merged.stage,
     seed: merged.seed,
@@ -213,6 +205,38 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
   const config = parsed.data;
   config.prompts.hash = await input.promptsHash(config.prompts.dir);
   return config;
+}
+
+/** The settings layers that may name the model: --model / --served-model, a file's `model`. */
+export interface ModelLayer {
+  model?: Settings["model"];
+  servedModel?: string | undefined;
+}
+
+/**
+ * The model section of a config from the flags and a settings file: the topmost layer that names a
+ * model decides it; an object (from a previous config.json) may also pin the served name, the
+ * system-role switch and the export template. Undefined when no layer names one.
+ */
+export function resolveModelSection(
+  flags: ModelLayer,
+  file: ModelLayer | undefined,
+  resolveModel: (name: string) => ModelPreset,
+): { section: RunConfig["model"]; preset: ModelPreset } | undefined {
+  const modelLayer = [flags, file].find((s) => s?.model !== undefined)?.model;
+  const name = typeof modelLayer === "string" ? modelLayer : modelLayer?.name;
+  if (!name) return undefined;
+  const preset = resolveModel(name);
+  const pinned = typeof modelLayer === "object" ? modelLayer : undefined;
+  const servedModel = flags.servedModel ?? file?.servedModel ?? pinned?.servedModel ?? preset.servedModel;
+  const section = {
+    name,
+    servedModel,
+    systemRole: pinned?.systemRole ?? preset.systemRole,
+    template: pinned?.template ?? preset.template,
+    known: preset.known,
+  };
+  return { section, preset };
 }
 
 /** The error for an invalid merged config: a UsageError naming the flags, or a ConfigError. */

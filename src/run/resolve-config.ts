@@ -4,12 +4,11 @@
  * from the environment, and the check that a resumed run's saved config.json agrees on every setting
  * that changes results.
  */
-import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { ConfigError, UsageError } from "../errors.js";
 import type { LlmStackOptions } from "../llm/create-llm-stack.js";
 import { loadPresets, resolveModel } from "../llm/presets.js";
-import { loadPromptSet, PROMPT_NAMES, type PromptSet } from "../roles/prompts.js";
+import { hashPromptTemplates, loadPromptSet, PROMPT_NAMES, type PromptSet } from "../roles/prompts.js";
 import { readSavedConfig } from "../run-dir/config-file.js";
 import { valueAt } from "../util/option-table.js";
 import { VERSION } from "../version.js";
@@ -36,12 +35,7 @@ export interface ConfigSources {
 
 /** sha256 of the five prompt files' parsed texts, in a fixed order. */
 export function hashPromptSet(prompts: PromptSet): string {
-  const h = createHash("sha256");
-  for (const name of PROMPT_NAMES) {
-    const t = prompts[name];
-    h.update(`${name}\u0000${t.system}\u0000${t.user}\u0000`);
-  }
-  return `sha256:${h.digest("hex")}`;
+  return hashPromptTemplates(PROMPT_NAMES.map((name) => [name, prompts[name]]));
 }
 
 /** Paths in a --config file are relative to that file, as in tsconfig.json (flags: to the cwd). */
@@ -86,7 +80,10 @@ export async function resolveConfig(
  * The API key from the environment. A variable named on purpose (flag or --config) must be set; the
  * default one may be unset (a local server without a key), and then PLACEHOLDER_API_KEY is sent.
  */
-export function readApiKey(config: RunConfig, env: Record<string, string | undefined>): string {
+export function readApiKey(
+  config: Pick<RunConfig, "server">,
+  env: Record<string, string | undefined>,
+): string {
   const name = config.server.apiKeyEnv;
   const value = env[name];
   if (value !== undefined && value !== "") return value;
@@ -123,8 +120,14 @@ export async function checkSavedConfig(dir: string, config: RunConfig): Promise<
   return read.config.createdAt;
 }
 
-/** What the LLM stack is given for this run; the command adds its logger and clock when it opens it. */
-export function llmStackOptions(config: RunConfig, apiKey: string): LlmStackOptions {
+/**
+ * What the LLM stack is given for a run (generate's, or any command's with the same server and model
+ * sections: eval's); the command adds its logger and clock when it opens it.
+ */
+export function llmStackOptions(
+  config: Pick<RunConfig, "server" | "model"> & { search?: { guided: boolean } },
+  apiKey: string,
+): LlmStackOptions {
   return {
     endpoints: config.server.baseUrls,
     apiKey,
@@ -135,6 +138,6 @@ export function llmStackOptions(config: RunConfig, apiKey: string): LlmStackOpti
     maxOutageMs: Math.round(config.server.maxOutageSec * 1000),
     maxRequests: config.server.maxRequests,
     adaptive: config.server.adaptive,
-    guided: config.search.guided ? "vllm" : "off",
+    guided: config.search?.guided ? "vllm" : "off",
   };
 }

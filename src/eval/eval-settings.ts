@@ -1,0 +1,144 @@
+/**
+ * Every setting of `sra eval`, one row each (src/util/option-table.ts): the config schema, the
+ * defaults, the flags and their help are made from this table. The model and server rows are
+ * generate's own (GENERATE_SETTINGS), so both commands talk to a server the same way and a row added
+ * there (an engine choice, say) is one line here; the executor's rows are shared with generate's code
+ * checks (src/execute/settings.ts).
+ *
+ * Loaded by the command line to build --help: keep it free of I/O and of heavy imports.
+ */
+import { z } from "zod";
+import { EXECUTE_SETTINGS } from "../execute/settings.js";
+import { maxFailuresSchema, parseMaxFailuresSetting } from "../run/failure-budget.js";
+import { GENERATE_SETTINGS } from "../run/generate-settings.js";
+import { option } from "../util/option-table.js";
+
+/** Sampling temperature when sampling several samples per task and none is given (Codex's pass@10). */
+export const SAMPLING_TEMPERATURE = 0.8;
+
+const onOff = (v: boolean) => (v ? "on" : "off");
+
+function parseList(text: string): string[] {
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+export const EVAL_SETTINGS = {
+  model: option({
+    ...GENERATE_SETTINGS.model,
+    help: "model preset (see `sra models`) or a served model name (required, unless --samples)",
+  }),
+  servedModel: GENERATE_SETTINGS.servedModel,
+  benchmarks: option({
+    schema: z.array(z.string().min(1)).min(1),
+    flag: "--benchmarks <list>",
+    help: "comma-separated: humaneval, humaneval-plus, mbpp, mbpp-plus, or path.jsonl of your own (HumanEval+/MBPP+, MBPP or APPS shape) (required)",
+    parse: parseList,
+  }),
+  /** Absolute path of an evalplus-format samples file; null: a model generates the samples. */
+  samples: option({
+    schema: z.string().min(1).nullable().default(null),
+    flag: "--samples <file>",
+    help: "evaluate these samples (evalplus's format: task_id with solution, or completion appended to the prompt) instead of asking a model",
+    showDefault: "none: the model answers",
+  }),
+  generation: {
+    n: option({
+      schema: z.number().int().min(1).max(10_000).default(1),
+      flag: "--n <n>",
+      help: "samples per task (pass@k is reported for each k <= n of 1, 5, 10)",
+    }),
+    greedy: option({
+      schema: z.boolean().default(false),
+      flag: "--greedy",
+      help: "greedy decoding: one sample per task at temperature 0 (as evalplus --greedy)",
+      showDefault: (g) => `${onOff(g)}; --n 1 without --temperature is greedy too`,
+    }),
+    /** null: 0 (greedy) with n = 1, else SAMPLING_TEMPERATURE. */
+    temperature: option({
+      schema: z.number().min(0).max(2).nullable().default(null),
+      flag: "--temperature <t>",
+      help: "sampling temperature",
+      showDefault: `0 (greedy) with --n 1, else ${SAMPLING_TEMPERATURE}`,
+    }),
+    topP: option({
+      schema: z.number().gt(0).max(1).default(0.95),
+      flag: "--top-p <p>",
+      help: "nucleus sampling when sampling (1 when greedy, as evalplus)",
+    }),
+    maxTokens: option({
+      schema: z.number().int().min(16).max(1_000_000).default(1536),
+      flag: "--max-tokens <n>",
+      help: "max tokens of a reply (a plan and its code must fit)",
+    }),
+    seed: option({
+      schema: z.number().int().min(0).max(0xffffffff).default(0),
+      flag: "--seed <n>",
+      help: "seed of the per-sample request seeds",
+    }),
+    instruction: option({
+      schema: z.string().min(1).nullable().default(null),
+      flag: "--instruction <which>",
+      help: "ask as `sra export` trained: plan-1..plan-6 or code-1..code-6 (its instructions), none (the question alone), or your own text",
+      showDefault: "none given: the eval-*.md prompts",
+    }),
+  },
+  promptsDir: option({
+    schema: z.string().min(1).nullable().default(null),
+    flag: "--prompts-dir <dir>",
+    help: "directory with eval-code/eval-tests/eval-stdio/eval-instruction.md",
+    showDefault: (dir) => dir ?? "built-in prompts/",
+  }),
+  input: {
+    limit: option({
+      schema: z.number().int().min(1).nullable().default(null),
+      flag: "--limit <n>",
+      help: "only the first N tasks of each benchmark",
+      showDefault: (n) => (n === null ? "all" : String(n)),
+    }),
+    /** Absolute path of an earlier eval's --out (or one benchmark's folder of it). */
+    onlyUnsolved: option({
+      schema: z.string().min(1).nullable().default(null),
+      flag: "--only-unsolved <dir>",
+      help: "only the tasks an earlier eval (a --greedy run, say) did not solve: plus tests where the benchmark has them",
+      showDefault: "all tasks",
+    }),
+  },
+  datasets: {
+    dir: option({
+      schema: z.string().min(1).nullable().default(null),
+      flag: "--datasets-dir <dir>",
+      help: "directory holding benchmark files under their usual names, searched before $SRA_DATASETS_DIR and the cache",
+      showDefault: "none",
+    }),
+    url: option({
+      schema: z.string().min(1).nullable().default(null),
+      flag: "--datasets-url <url>",
+      help: "mirror to download benchmark files from, as <url>/<file name>",
+      showDefault: "$SRA_DATASETS_URL, else pinned GitHub commits",
+    }),
+    cacheDir: option({
+      schema: z.string().min(1).nullable().default(null),
+      flag: "--cache-dir <dir>",
+      help: "where downloaded benchmarks and the canonical solutions' expected outputs (expected/) are kept",
+      showDefault: "$SRA_CACHE_DIR, else ~/.cache/sra/datasets",
+    }),
+  },
+  execute: EXECUTE_SETTINGS,
+  server: GENERATE_SETTINGS.server,
+  run: {
+    concurrency: option({
+      schema: z.number().int().min(1).max(100_000).default(256),
+      flag: "--concurrency <n>",
+      help: "samples being generated at once (the requests in flight are capped by --max-requests)",
+    }),
+    maxFailures: option({
+      schema: maxFailuresSchema.default(0.5),
+      flag: "--max-failures <n|fraction>",
+      help: 'stop generating when more than N samples fail, or more than this share after 10 (0 < f < 1), or "none"',
+      parse: parseMaxFailuresSetting,
+    }),
+  },
+};
