@@ -4,6 +4,14 @@
  */
 import { z } from "zod";
 
+/**
+ * Tests a problem may carry, checked against its sample's code by generate: `assert` statements (with
+ * setup code run first), or APPS-style cases (stdin/stdout pairs, or calls of `fnName`) as raw JSON.
+ */
+export type ProblemTests =
+  | { kind: "asserts"; tests: string[]; setup: string }
+  | { kind: "io"; inputs: string; outputs: string; count: number; fnName: string | undefined };
+
 /** A problem as read from the user's file. `record` is the input object, untouched, for lossless output. */
 export interface Problem {
   id: string;
@@ -16,6 +24,8 @@ export interface Problem {
    * ending (and without a BOM on line 1), or `JSON.stringify` of a JSON array element.
    */
   text?: string;
+  /** Its tests (`tests` / `test_list` with `setup`, or `input_output`), when read for generate. */
+  tests?: ProblemTests;
 }
 
 /** How a score was read from the evaluator's reply (small models answer messily; we record which form matched). */
@@ -129,6 +139,16 @@ export const planRecordSchema = z.object({
 });
 export type PlanRecord = z.infer<typeof planRecordSchema>;
 
+/** How a sample's code did on its problem's tests. */
+export const sampleTestsSchema = z.object({
+  status: z.enum(["pass", "fail", "timeout"]),
+  passed: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  /** The first failing test or input and why, in a line. */
+  failure: z.string().optional(),
+});
+export type SampleTests = z.infer<typeof sampleTestsSchema>;
+
 export const sampleMetaSchema = z.object({
   model: z.string(),
   strategy: strategySchema,
@@ -141,6 +161,10 @@ export const sampleMetaSchema = z.object({
   reachedEnd: z.boolean(),
   /** How the code was found in the reply: fenced, unterminated fence, bare. */
   codeFrom: z.string().optional(),
+  /** The code compiled in the executor (absent: code checks were off). */
+  compiles: z.boolean().optional(),
+  /** The problem's own tests run against the code (absent: it has none, or checks were off). */
+  tests: sampleTestsSchema.optional(),
   counters: z.record(z.string(), z.number()).default({}),
 });
 export type SampleMeta = z.infer<typeof sampleMetaSchema>;

@@ -16,10 +16,12 @@
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { describeError, InterruptedError, TooManyFailuresError } from "../errors.js";
+import { workersOf } from "../execute/settings.js";
 import { createLlmStack, type LlmStack, type LlmStackOptions } from "../llm/create-llm-stack.js";
 import { checkLlmServers, checkWarnings } from "../llm/open-llm.js";
 import type { PromptSet } from "../roles/prompts.js";
 import { formatBanner, formatReadNotes } from "../run/banner.js";
+import { codeChecksRun, ensurePython, executorChecker } from "../run/code-checks.js";
 import type { RunConfig, Settings } from "../run/config.js";
 import { createEngine, type Engine } from "../run/engine.js";
 import { PLACEHOLDER_API_KEY } from "../run/generate-settings.js";
@@ -202,9 +204,11 @@ async function openRun(
   await lockRunDir(dir, lock, io);
   await removeStaleTempFiles(dir, Object.values(RUN_FILES));
   // The server(s), before the first problem: unreachable, 401, model not served -> exit 1 now.
+  // And the Python that checks the code (a missing one is said now, not after the first search).
   let warnings: string[] = [];
   if (selection.counts.todo > 0) {
     try {
+      if (codeChecksRun(config)) ensurePython(config.check.python);
       warnings = checkWarnings(await checkLlmServers(llmStackOptions(config, apiKey)));
     } catch (e) {
       // Nothing was run: leave no empty run directory behind (only one we created just now).
@@ -274,6 +278,10 @@ async function runThePool(
   const counters = createRunCounters();
   const stop = createRunStop();
   const outcome: PoolOutcome = { stop, counters };
+  // One executor per run, started at the first check and closed at the end.
+  const checker = codeChecksRun(config)
+    ? executorChecker({ python: config.check.python, workers: workersOf(config.check.workers) })
+    : undefined;
   const onExternalAbort = (): void => stop.stop("interrupted", "aborted by the caller");
   io.signal?.addEventListener("abort", onExternalAbort, { once: true });
   if (io.signal?.aborted) onExternalAbort();
@@ -335,6 +343,7 @@ async function runThePool(
         logger,
         message: (text) => progress.message(text),
         stop: (cause, detail) => stop.stop(cause, detail),
+        ...(checker ? { checker } : {}),
       };
       progress.start();
       const tasks = scheduleTasks(dir, config, run.state, selection);
@@ -351,6 +360,7 @@ async function runThePool(
     io.signal?.removeEventListener("abort", onExternalAbort);
     await Promise.allSettled(Object.values(files).map((a) => a?.close()));
     await outcome.stack?.close().catch(() => undefined);
+    await checker?.close().catch(() => undefined);
   }
   return outcome;
 }

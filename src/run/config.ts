@@ -65,6 +65,7 @@ export const runConfigSchema = z
     prompts: promptsSectionSchema,
     search: sections.search,
     code: sections.code,
+    check: sections.check,
     input: sections.input,
     server: sections.server,
     run: sections.run,
@@ -194,6 +195,7 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
     prompts: { dir: resolvedPromptsDir, hash: "" },
     search: merged.search,
     code: merged.code,
+    check: merged.check,
     input: { ...input_, problems },
     server: {
       ...(isPlainObject(merged.server) ? merged.server : {}),

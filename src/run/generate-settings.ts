@@ -11,6 +11,7 @@
  * Loaded by the command line to build --help: keep it free of I/O and of heavy imports.
  */
 import { z } from "zod";
+import { EXECUTE_SETTINGS } from "../execute/settings.js";
 import { DEFAULT_RETRY_POLICY } from "../llm/retry.js";
 import { searchParamsSchema } from "../search/params.js";
 import { strategySchema } from "../types.js";
@@ -152,8 +153,23 @@ export const GENERATE_SETTINGS = {
       flag: "--max-tokens <n>",
       help: "max tokens of the code reply",
     }),
-    /** Extra attempts when the reply has no code. */
+    /** Extra attempts when the reply has no code, or code that does not compile. */
     retries: option({ schema: z.number().int().min(0).max(20).default(2) }),
+  },
+  /**
+   * Code checks (src/run/code-checks.ts): every sample's code compiled in the executor before it is
+   * written (code that does not compile is asked again within the code retries), and run against the
+   * problem's own tests when it has some. The executor's rows are shared with sra eval.
+   */
+  check: {
+    code: option({
+      schema: z.boolean().default(true),
+      flag: "--no-check-code",
+      help: "write code unchecked: no compiling it in the executor, no running the problem's tests (no Python needed)",
+      showDefault: (on) => (on ? "compile every sample's code and run its problem's tests" : "off"),
+    }),
+    python: EXECUTE_SETTINGS.python,
+    workers: EXECUTE_SETTINGS.workers,
   },
   input: {
     /** Absolute path of the problems file (relative paths are resolved). */

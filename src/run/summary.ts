@@ -26,6 +26,18 @@ export interface RunCounters {
   stopReasons: Record<string, number>;
   reachedEnd: number;
   steps: number;
+  /** Code checks of this invocation's samples (src/run/code-checks.ts). */
+  checks: CodeCheckCounts;
+}
+
+export interface CodeCheckCounts {
+  /** Samples whose code was compiled (and compiles). */
+  compiled: number;
+  /** Code attempts that did not compile and were asked again. */
+  compileFailures: number;
+  /** Samples run against their problem's tests, and those that passed them all. */
+  tested: number;
+  passed: number;
 }
 
 export function createRunCounters(): RunCounters {
@@ -43,6 +55,7 @@ export function createRunCounters(): RunCounters {
     stopReasons: {},
     reachedEnd: 0,
     steps: 0,
+    checks: { compiled: 0, compileFailures: 0, tested: 0, passed: 0 },
   };
 }
 
@@ -103,6 +116,7 @@ export interface RunSummary {
     stopReasons: Record<string, number>;
     failuresByKind: Record<string, number>;
     failuresByStage: Record<string, number>;
+    codeChecks: CodeCheckCounts;
   };
   /** The whole run directory after this invocation (all runs into it). */
   totals: RunTotals;
@@ -180,6 +194,7 @@ export function buildSummary(input: {
       stopReasons: c.stopReasons,
       failuresByKind: c.failuresByKind,
       failuresByStage: c.failuresByStage,
+      codeChecks: { ...c.checks },
     },
     totals: input.totals,
     llm: s
@@ -240,6 +255,13 @@ export function formatRunSummary(s: RunSummary): string {
         `  server outages: ${s.llm.outages} (every endpoint down; ${Math.round(s.llm.outageMs / 1000)} s in all, waited out)`,
       );
     }
+  }
+  const checks = t.codeChecks;
+  if (checks.compiled > 0 || checks.compileFailures > 0) {
+    lines.push(
+      `  code checks: ${checks.compiled} compiled (${checks.compileFailures} attempts did not compile and were asked again)` +
+        (checks.tested > 0 ? `; own tests passed by ${checks.passed} of ${checks.tested}` : ""),
+    );
   }
   const kinds = Object.entries(t.failuresByKind);
   if (kinds.length > 0) {

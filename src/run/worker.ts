@@ -8,13 +8,23 @@
  * flight when the run stops (Ctrl-C, --max-failures, an error) is dropped, not failed: the next run
  * redoes it.
  */
+import { ExecutorError, PythonNotFoundError } from "../errors.js";
 import type { Llm } from "../llm/types.js";
+import { implementQuestion } from "../problems/problem-tests.js";
 import { addUsage } from "../roles/counting-llm.js";
 import type { RecordAppender } from "../run-dir/records.js";
 import { EmptyPlanError } from "../search/strategy.js";
-import { formatPlan, type PlanRecord, type Problem, type Sample, type Stage } from "../types.js";
+import {
+  formatPlan,
+  type PlanRecord,
+  type Problem,
+  type Sample,
+  type SampleTests,
+  type Stage,
+} from "../types.js";
 import type { Logger } from "../util/logger.js";
 import type { Rng } from "../util/rng.js";
+import type { CodeChecker } from "./code-checks.js";
 import type { RunConfig } from "./config.js";
 import type { Engine } from "./engine.js";
 import { failureBudgetExceeded, maxFailuresOf } from "./failure-budget.js";
@@ -48,6 +58,8 @@ export interface WorkerContext {
   message: (text: string) => void;
   /** Stop the run (once): no new problems start, those in flight are aborted. */
   stop: (cause: StopCause, detail?: string) => void;
+  /** Code checks (compile, the problem's tests); absent with --no-check-code or --stage plans. */
+  checker?: CodeChecker;
 }
 
 /** What one problem's calls use. */
@@ -56,6 +68,8 @@ export interface ProblemContext {
   rng: Rng;
   signal: AbortSignal;
   now: () => number;
+  /** The compile check of the problem's code (code checks on). */
+  checkCode?: (code: string) => Promise<string | null>;
 }
 
 /**
@@ -64,7 +78,14 @@ export interface ProblemContext {
  * keyed by problem) belongs here.
  */
 export function problemContext(ctx: WorkerContext, problem: Problem): ProblemContext {
-  return { llm: ctx.llm, rng: ctx.rng.fork(problem.id), signal: ctx.signal, now: ctx.now };
+  const checker = ctx.checker;
+  return {
+    llm: ctx.llm,
+    rng: ctx.rng.fork(problem.id),
+    signal: ctx.signal,
+    now: ctx.now,
+    ...(checker ? { checkCode: (code: string) => checker.compile(code) } : {}),
+  };
 }
 
 /** Run one task to its end: a sample, a plan (--stage plans), a recorded failure, or nothing (stopped). */
@@ -128,14 +149,21 @@ async function codeStage(
   const { counters } = ctx;
   const t1 = ctx.now();
   let implemented: Awaited<ReturnType<Engine["implement"]>>;
+  let tests: SampleTests | undefined;
   try {
-    implemented = await ctx.engine.implement(problem, plan.steps, pc);
+    // The implement prompt shows the first test when the question does not name what it calls.
+    const asked = { id: problem.id, question: implementQuestion(problem.question, problem.tests) };
+    implemented = await ctx.engine.implement(asked, plan.steps, pc);
+    if (ctx.checker && problem.tests) tests = await ctx.checker.test(problem.tests, implemented.code);
   } catch (e) {
     if (ctx.signal.aborted) return;
+    // The executor itself failing is the run's fault, not the problem's: stop the run.
+    if (e instanceof ExecutorError || e instanceof PythonNotFoundError) throw e;
     await recordFailure(ctx, problem, "code", e);
     return;
   }
-  const sample = buildSample(ctx.config, problem, plan, implemented, (ctx.now() - t1) / 1000);
+  if (ctx.signal.aborted) return;
+  const sample = buildSample(ctx.config, problem, plan, implemented, (ctx.now() - t1) / 1000, tests);
   await ctx.files.samples?.append(sample);
   counters.done++;
   counters.samples++;
@@ -143,6 +171,12 @@ async function codeStage(
   counters.promptTokens += sample.meta.promptTokens;
   counters.completionTokens += sample.meta.completionTokens;
   counters.problemSeconds += sample.meta.seconds;
+  if (implemented.checked) counters.checks.compiled++;
+  counters.checks.compileFailures += implemented.compileFailures ?? 0;
+  if (tests) {
+    counters.checks.tested++;
+    if (tests.status === "pass") counters.checks.passed++;
+  }
   ctx.logger.info(
     {
       id: problem.id,
@@ -150,6 +184,7 @@ async function codeStage(
       calls: sample.meta.calls,
       seconds: sample.meta.seconds,
       wallSeconds: (ctx.now() - t0) / 1000,
+      ...(tests ? { tests: tests.status } : {}),
     },
     "sample written",
   );
@@ -162,6 +197,7 @@ function buildSample(
   plan: PlanRecord,
   implemented: Awaited<ReturnType<Engine["implement"]>>,
   codeSeconds: number,
+  tests: SampleTests | undefined,
 ): Sample {
   const usage = addUsage(plan.usage, implemented.usage);
   return {
@@ -181,7 +217,13 @@ function buildSample(
       stopReason: plan.stopReason,
       reachedEnd: plan.reachedEnd,
       codeFrom: implemented.codeFrom,
-      counters: { ...plan.counters, codeAttempts: implemented.attempts },
+      ...(implemented.checked ? { compiles: true } : {}),
+      ...(tests ? { tests } : {}),
+      counters: {
+        ...plan.counters,
+        codeAttempts: implemented.attempts,
+        ...(implemented.checked ? { compileFailures: implemented.compileFailures ?? 0 } : {}),
+      },
     },
   };
 }
