@@ -87,7 +87,12 @@ const summaryOf = (dir: string) => JSON.parse(readFileSync(path.join(dir, "summa
 beforeAll(async () => {
   tmp = await fsp.mkdtemp(path.join(os.tmpdir(), "sra-eval-cli-"));
   cache = path.join(tmp, "cache");
-  const sources = { dirs: [DATASETS], cacheDir: cache, baseUrl: "http://127.0.0.1:9", notify: () => undefined };
+  const sources = {
+    dirs: [DATASETS],
+    cacheDir: cache,
+    baseUrl: "http://127.0.0.1:9",
+    notify: () => undefined,
+  };
   const he = await loadEvalBenchmark("humaneval-plus", sources);
   const mb = await loadEvalBenchmark("mbpp-plus", sources);
   tasks = [...he.tasks.slice(0, 4), ...mb.tasks.slice(0, 4)];
@@ -113,7 +118,9 @@ describe("sra eval: a model on HumanEval+ and MBPP+ through the fake server", ()
     first = await serve();
     out = path.join(tmp, "sampled");
     const r = await runCli(evalArgs(first.server.url, out, ["--n", String(N)]));
-    expect(r.stderr).toContain("humaneval-plus: 4 of 164 tasks; 20 samples to generate (0 there), 20 to check");
+    expect(r.stderr).toContain(
+      "humaneval-plus: 4 of 164 tasks; 20 samples to generate (0 there), 20 to check",
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(first.codegen()).toBe(40);
     for (const [folder, expected] of Object.entries(EXPECTED)) {
@@ -134,7 +141,10 @@ describe("sra eval: a model on HumanEval+ and MBPP+ through the fake server", ()
       expect(s.run.generation).toMatchObject({ generated: 20, failed: 0 });
     }
     const he = path.join(out, "humaneval-plus");
-    expect(summaryOf(he).solved).toEqual({ base: ["HumanEval/0", "HumanEval/2"], plus: ["HumanEval/0", "HumanEval/2"] });
+    expect(summaryOf(he).solved).toEqual({
+      base: ["HumanEval/0", "HumanEval/2"],
+      plus: ["HumanEval/0", "HumanEval/2"],
+    });
     // The results table on stdout.
     expect(r.stdout).toMatch(/^humaneval-plus\s+4\s+20\s+35\.0\s+35\.0\s+50\.0\s+50\.0$/m);
     expect(r.stdout).toMatch(/^mbpp-plus\s+4\s+20\s+30\.0\s+30\.0\s+50\.0\s+50\.0$/m);
@@ -170,7 +180,9 @@ describe("sra eval: a model on HumanEval+ and MBPP+ through the fake server", ()
       model: { name: "gemma-2-2b", servedModel: MODEL, systemRole: false },
     });
     expect(config.prompts.hash).toMatch(/^sha256:/);
-    const log = readFileSync(path.join(out, "humaneval-plus", "eval.log"), "utf8").trim().split("\n");
+    const log = readFileSync(path.join(out, "humaneval-plus", "eval.log"), "utf8")
+      .trim()
+      .split("\n");
     expect(log.map((l) => JSON.parse(l).msg)).toContain("eval: summary");
   });
 
@@ -178,14 +190,18 @@ describe("sra eval: a model on HumanEval+ and MBPP+ through the fake server", ()
     const before = first.codegen();
     const r = await runCli(evalArgs(first.server.url, out, ["--n", String(N)]));
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain("humaneval-plus: 4 of 164 tasks; 0 samples to generate (20 there), 0 to check");
+    expect(r.stderr).toContain(
+      "humaneval-plus: 4 of 164 tasks; 0 samples to generate (20 there), 0 to check",
+    );
     expect(first.codegen()).toBe(before);
     expect(summaryOf(path.join(out, "humaneval-plus")).pass_at_k.base["1"]).toBeCloseTo(0.35, 12);
     expect(readJsonlStrict(path.join(out, "humaneval-plus", "results.jsonl"))).toHaveLength(20);
   });
 
   it("refuses a rerun whose settings would change the samples, naming them", async () => {
-    const r = await runCli(evalArgs(first.server.url, out, ["--n", String(N), "--temperature", "0.5", "--seed", "3"]));
+    const r = await runCli(
+      evalArgs(first.server.url, out, ["--n", String(N), "--temperature", "0.5", "--seed", "3"]),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("this folder was scored with other settings");
     expect(r.stderr).toContain("generation.temperature: the run has 0.8, this command has 0.5");
@@ -226,12 +242,16 @@ describe("sra eval: a model on HumanEval+ and MBPP+ through the fake server", ()
     const text = await runCli(["eval", "compare", greedy, out]);
     expect(text.code, text.stderr).toBe(0);
     const lines = text.stdout.trim().split("\n");
-    expect(lines[0]).toMatch(/^run\s+MBPP\s+MBPP\+\s+MBPP\+ pass@10\s+HumanEval\s+HumanEval\+\s+HumanEval\+ pass@10\s+Avg\. increment$/);
+    expect(lines[0]).toMatch(
+      /^run\s+MBPP\s+MBPP\+\s+MBPP\+ pass@10\s+HumanEval\s+HumanEval\+\s+HumanEval\+ pass@10\s+Avg\. increment$/,
+    );
     expect(lines[1]).toMatch(/greedy\s+25\.0\s+25\.0\s+-\s+50\.0\s+50\.0\s+-\s+-$/);
     // The sampled run has n = 5: no pass@10 column; mean of (30-25, 30-25, 35-50, 35-50) = -5.0.
     expect(lines[2]).toMatch(/sampled\s+30\.0\s+30\.0\s+-\s+35\.0\s+35\.0\s+-\s+-5\.0$/);
     const md = await runCli(["eval", "compare", greedy, out, "--markdown"]);
-    expect(md.stdout).toContain("| run | MBPP | MBPP+ | MBPP+ pass@10 | HumanEval | HumanEval+ | HumanEval+ pass@10 | Avg. increment |");
+    expect(md.stdout).toContain(
+      "| run | MBPP | MBPP+ | MBPP+ pass@10 | HumanEval | HumanEval+ | HumanEval+ pass@10 | Avg. increment |",
+    );
     expect(md.stdout).toContain("| ---: |");
 
     // --only-unsolved: only the tasks the greedy run did not solve (plus tests).
@@ -242,10 +262,11 @@ describe("sra eval: a model on HumanEval+ and MBPP+ through the fake server", ()
     expect(h.stderr).toContain("mbpp-plus: 3 of 399 tasks");
     const hs = summaryOf(path.join(hard, "humaneval-plus"));
     expect(hs.tasks).toBe(2);
-    expect(readJsonlStrict(path.join(hard, "humaneval-plus", "samples.jsonl")).map((s) => s.task_id).sort()).toEqual([
-      "HumanEval/1",
-      "HumanEval/3",
-    ]);
+    expect(
+      readJsonlStrict(path.join(hard, "humaneval-plus", "samples.jsonl"))
+        .map((s) => s.task_id)
+        .sort(),
+    ).toEqual(["HumanEval/1", "HumanEval/3"]);
   });
 });
 
@@ -253,7 +274,16 @@ describe("sra eval: resume, --samples, --instruction, usage errors", () => {
   it("resumes after SIGKILL mid-generation: every sample once, the same scores, no request paid twice but those in flight", async () => {
     const { server, codegen } = await serve(25);
     const out = path.join(tmp, "killed");
-    const args = evalArgs(server.url, out, ["--n", String(N), "--benchmarks", "humaneval-plus", "--concurrency", "2", "--max-requests", "2"]);
+    const args = evalArgs(server.url, out, [
+      "--n",
+      String(N),
+      "--benchmarks",
+      "humaneval-plus",
+      "--concurrency",
+      "2",
+      "--max-requests",
+      "2",
+    ]);
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "ignore", "pipe"] });
     const samples = path.join(out, "humaneval-plus", "samples.jsonl");
     for (let i = 0; i < 400; i++) {
@@ -296,7 +326,22 @@ describe("sra eval: resume, --samples, --instruction, usage errors", () => {
     ];
     await fsp.writeFile(file, `${lines.map((l) => JSON.stringify(l)).join("\n")}\n`);
     const out = path.join(tmp, "mine");
-    const r = await runCli(["eval", "--benchmarks", "humaneval-plus", "--limit", "2", "--samples", file, "--out", out, "--datasets-dir", DATASETS, "--cache-dir", cache, "--no-progress"]);
+    const r = await runCli([
+      "eval",
+      "--benchmarks",
+      "humaneval-plus",
+      "--limit",
+      "2",
+      "--samples",
+      file,
+      "--out",
+      out,
+      "--datasets-dir",
+      DATASETS,
+      "--cache-dir",
+      cache,
+      "--no-progress",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const s = summaryOf(path.join(out, "humaneval-plus"));
     // HumanEval/0: 1 of 2 right; HumanEval/1: 1 of 1. pass@1 = (0.5 + 1) / 2.
@@ -315,12 +360,26 @@ describe("sra eval: resume, --samples, --instruction, usage errors", () => {
   it("--instruction asks as sra export trained: the instruction, a newline, the question, no system message", async () => {
     const { server } = await serve();
     const out = path.join(tmp, "instructed");
-    const r = await runCli(evalArgs(server.url, out, ["--greedy", "--instruction", "plan-1", "--benchmarks", "humaneval-plus", "--limit", "1"]));
+    const r = await runCli(
+      evalArgs(server.url, out, [
+        "--greedy",
+        "--instruction",
+        "plan-1",
+        "--benchmarks",
+        "humaneval-plus",
+        "--limit",
+        "1",
+      ]),
+    );
     expect(r.code, r.stderr).toBe(0);
     const call = server.calls.find((c) => c.purpose === "codegen")!;
     expect(call.body.messages).toHaveLength(1);
     expect(call.body.messages[0]!.role).toBe("user");
-    expect(call.body.messages[0]!.content.startsWith(`${PLAN_INSTRUCTIONS[0]}\n\`\`\`python\nfrom typing import List`)).toBe(true);
+    expect(
+      call.body.messages[0]!.content.startsWith(
+        `${PLAN_INSTRUCTIONS[0]}\n\`\`\`python\nfrom typing import List`,
+      ),
+    ).toBe(true);
     expect(call.body.temperature).toBe(0);
     // The reply's Step lines come before its code block; the code still passes.
     const sample = readJsonlStrict(path.join(out, "humaneval-plus", "samples.jsonl"))[0] as Rec;

@@ -269,9 +269,12 @@ export async function exportDataset(options: ExportOptions): Promise<ExportRepor
   );
   const input = await resolveInput(path.resolve(cwd, options.input));
   if (options.onlyPassing && input.kind === "reference") {
-    throw new UsageError("--only-passing keeps samples that passed their tests, and a reference file has none", {
-      hint: "export a run directory whose problems carried tests (generate runs them)",
-    });
+    throw new UsageError(
+      "--only-passing keeps samples that passed their tests, and a reference file has none",
+      {
+        hint: "export a run directory whose problems carried tests (generate runs them)",
+      },
+    );
   }
   if (options.format === "jsonl" && input.kind === "reference") {
     throw new UsageError("--format jsonl writes sra Sample records, and a reference file has none", {
