@@ -7,7 +7,8 @@
  * --n [256] problems, --slots [64] decoding slots, --latency-ms [50] and
  * --per-token-ms [0] per request, --concurrency [4 x slots], --max-requests [1.5 x slots], --seq-n [16]
  * problems for the sequential comparison, --ref-n [4] for the reference budget, --memory-n [10000]
- * synthetic problems for the memory run, --quick (skip the memory run), --memory-only, --plan-steps [3]
+ * synthetic problems for the memory run, --quick (skip the memory run), --memory-only, --journal-ab
+ * (only the concurrent case, with and without the request journal, alternating), --plan-steps [3]
  * (plan lengths of the fake model, e.g. 3-5), --iterations (default: the CLI's), --cli [dist/src/cli.js],
  * --json FILE, --cpu-prof DIR, --dump-calls FILE, --keep.
  *
@@ -61,6 +62,7 @@ import {
   strip,
 } from "./bench-generate/format.js";
 import { writeSyntheticProblems } from "./bench-generate/inputs.js";
+import { journalAbTable, runJournalAb } from "./bench-generate/journal-ab.js";
 import { createProblemMatcher, readQuestions } from "./bench-generate/model.js";
 import { computePrefixShare, promptText } from "./bench-generate/prefix-share.js";
 import { PROBE_SOURCE } from "./bench-generate/probe.js";
@@ -125,6 +127,34 @@ async function main(): Promise<void> {
   };
   const problemOf = createProblemMatcher(readQuestions(PROBLEMS));
   try {
+    if (flags["journal-ab"]) {
+      log(
+        `journal A/B: ${N} problems, --concurrency ${CONCURRENCY} --max-requests ${MAX_REQUESTS}, ${REPEAT} runs each ...`,
+      );
+      const ab = await runJournalAb(
+        {
+          problems: PROBLEMS,
+          limit: N,
+          concurrency: CONCURRENCY,
+          maxRequests: MAX_REQUESTS,
+          latency: LATENCY,
+          ...(ITERATIONS === undefined ? {} : { iterations: ITERATIONS }),
+          keepCalls: false,
+        },
+        REPEAT,
+        tmp,
+        probeFile,
+        log,
+      );
+      process.stdout.write(
+        `### The request journal's cost: ${N} problems, S=${SLOTS}, ${LATENCY.baseMs} ms per request (load ${load.toFixed(1)})\n\n${journalAbTable(ab)}\n`,
+      );
+      if (flags.json) {
+        const json = { journal: ab.journal.map(strip), noJournal: ab.noJournal.map(strip) };
+        await fsp.writeFile(path.resolve(flags.json), `${JSON.stringify(json, null, 2)}\n`);
+      }
+      return;
+    }
     if (flags["memory-only"]) {
       const memory = await runMemory();
       process.stdout.write(`${memoryHeading()}\n\n${memoryTable(memory)}\n`);

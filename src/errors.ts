@@ -46,16 +46,18 @@ export class ConfigError extends SraError {
   }
 }
 
-/** A location in an input file: 1-based line, and the field when one is at fault. */
+/** A location in an input file: 1-based line (and column), and the field when one is at fault. */
 export interface InputLocation {
   file: string;
   line?: number;
+  column?: number;
   field?: string;
 }
 
 export function formatLocation(loc: InputLocation): string {
   let s = loc.file;
   if (loc.line !== undefined) s += `:${loc.line}`;
+  if (loc.line !== undefined && loc.column !== undefined) s += `:${loc.column}`;
   if (loc.field !== undefined) s += ` (field "${loc.field}")`;
   return s;
 }
@@ -115,7 +117,10 @@ export class OutputError extends SraError {
  */
 export type LlmFaultKind = "http" | "timeout" | "network" | "bad-reply" | "request" | "engine";
 
-/** A failed call to the LLM server. `isRetryable` follows the status (408, 409, 429, 5xx) or a network fault. */
+/**
+ * A failed call to the LLM server. `isRetryable` follows the status (RETRYABLE_STATUSES) or a network
+ * fault.
+ */
 export class LlmError extends SraError {
   readonly exitCode = EXIT.failure;
   readonly status: number | undefined;
@@ -146,9 +151,17 @@ export class LlmError extends SraError {
   }
 }
 
+/**
+ * The HTTP statuses worth another attempt: a timeout or conflict (408, 409), rate limiting (429), and
+ * the 5xx that say "not now" (500, 502, 503, 504). The other 5xx say "never" (501 not implemented,
+ * 505 HTTP version, 507 out of storage, 511 network login ...), like the other 4xx: retrying them only
+ * spends the back-off before the same answer.
+ */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 409, 429, 500, 502, 503, 504]);
+
 export function isRetryableStatus(status: number | undefined): boolean {
   if (status === undefined) return true; // network fault or timeout: no status
-  return status === 408 || status === 409 || status === 429 || status >= 500;
+  return RETRYABLE_STATUSES.has(status);
 }
 
 /** The server check before a run (unreachable, 401, model not served): ends the run at once. */

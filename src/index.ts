@@ -75,11 +75,17 @@ export type {
 // Export and stats.
 export { exportDataset } from "./export/export-dataset.js";
 // Models: the Llm interface, the stack every command uses, presets.
-export type { LlmStack, LlmStackOptions, LlmStackStats } from "./llm/create-llm-stack.js";
+export type {
+  LlmStack,
+  LlmStackDescription,
+  LlmStackOptions,
+  LlmStackStats,
+} from "./llm/create-llm-stack.js";
 export { createLlmStack } from "./llm/create-llm-stack.js";
 // The in-process engine (llama.cpp through node-llama-cpp, loaded only when used) and its model files.
 export { formatEngineBanner } from "./llm/llama-cpp/banner.js";
 export { DEFAULT_CONTEXT_SIZE, DEFAULT_PARALLEL, defaultThreads } from "./llm/llama-cpp/defaults.js";
+export { type DownloadProgressPrinter, downloadProgressPrinter } from "./llm/llama-cpp/download-progress.js";
 export type {
   LlamaCppDescription,
   LlamaCppEngine,
@@ -98,7 +104,29 @@ export {
   presetModelFiles,
   resolveGguf,
 } from "./llm/llama-cpp/model-file.js";
-export { checkLlmServers, openLlmStack, type ServerReport } from "./llm/open-llm.js";
+export {
+  type InProcessOptions,
+  openInProcessEngine,
+  resolveInProcessModel,
+} from "./llm/llama-cpp/open-engine.js";
+// The settings every model-calling command shares, and the engine rule.
+export {
+  chooseEngine,
+  DEFAULT_IN_PROCESS_MODEL,
+  ENGINE_SETTING,
+  type EngineName,
+  IN_PROCESS_DEFAULTS,
+  LLAMA_CPP_SETTINGS,
+  SERVER_SETTINGS,
+} from "./llm/llm-settings.js";
+export {
+  checkLlm,
+  checkLlmServers,
+  type LlmCheck,
+  openLlmStack,
+  type ServerReport,
+  withCheck,
+} from "./llm/open-llm.js";
 export { createOpenAiLlm } from "./llm/openai-llm.js";
 export type { GgufSource, ModelPreset } from "./llm/presets.js";
 export { loadPresets, resolveModel } from "./llm/presets.js";
@@ -133,6 +161,14 @@ export {
   searchPlan,
 } from "./roles/index.js";
 export type { RunStats, RunTotals } from "./run-dir/accumulator.js";
+export {
+  type JournalOptions,
+  type JournalStats,
+  type JournalUnit,
+  openJournal,
+  type RequestJournal,
+  requestKey,
+} from "./run-dir/journal.js";
 export { RUN_FILES, runPath } from "./run-dir/layout.js";
 export { collectRunStats, computeRunTotals } from "./run-dir/read-run.js";
 export { RECORD_SCHEMAS, type RecordKind, type RunRecord, readRunRecords } from "./run-dir/records.js";
@@ -192,5 +228,6 @@ export {
   type Usage,
 } from "./types.js";
 
+export { CACHE_KINDS, type CacheKind, cacheDir, cacheRoot, datasetCacheDirs } from "./util/cache-dir.js";
 export type { Rng } from "./util/rng.js";
 export { createRng } from "./util/rng.js";

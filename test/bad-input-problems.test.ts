@@ -12,6 +12,8 @@ import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { problemId } from "../src/problems/read-problems.js";
+import { inShard } from "../src/run/shard.js";
 import { generateArgs, runCli } from "./support/cli.js";
 import { type FakeServer, startFakeOpenAiServer } from "./support/fake-openai-server.js";
 import { MODEL, readJsonlStrict, stackLines, stderrLines } from "./support/faults.js";
@@ -104,6 +106,12 @@ const BAD: BadCase[] = [
     name: 'duplicate ids (7 and "7")',
     content: `${Q("7", "Return the largest value.")}\n${OK2}\n{"id": 7, "question": "Another problem."}\n`,
     first: /^:3 \(field "id"\): duplicate id "7" \(first at line 1\)$/,
+  },
+  {
+    name: "a JSON array with a syntax error",
+    content: `[\n  ${OK1},\n  ${OK2},\n]\n`,
+    first: /^:4:1: invalid JSON: Unexpected token '\]'$/,
+    hint: /^hint: fix the JSON at line 4, column 1: the file is one JSON array/,
   },
   {
     name: "a line that is not an object",
@@ -206,6 +214,20 @@ describe("sra generate: a broken problems file gives one clear line, exit 1, bef
     expect(stackLines(debug.stderr).length).toBeGreaterThan(0);
   });
 
+  it("--skip-invalid does not hide a broken JSON array behind 'the file is empty'", async () => {
+    const file = await write(`[\n  ${OK1}\n  ${OK2}\n]\n`);
+    const r = await generate(file, path.join(tmp, "gen-array-skip"), ["--skip-invalid"]);
+    expect(r.code).toBe(1);
+    expectOneClearLine(
+      r.stderr,
+      file,
+      /^:3:3: invalid JSON: Expected ',' or '\]' after array element$/,
+      /line 3, column 3/,
+    );
+    expect(r.stderr).not.toContain("empty");
+    expect(r.stderr).not.toContain("one JSON object per line");
+  });
+
   it("--skip-invalid runs the good records and names the bad ones", async () => {
     const file = await write(
       `${OK1}\n{"id": "b", "question": 42}\n${Q("c", TEN_MB)}\n${Q("a", "Same id again.")}\n${OK2.replace('"b"', '"d"')}\n`,
@@ -237,6 +259,41 @@ describe("sra generate: unusual but valid files are read", () => {
     const samples = readJsonlStrict(path.join(out, "samples.jsonl")) as { id: string; question: string }[];
     expect(samples.map((s) => s.id).sort()).toEqual(["a", "b"]);
     for (const s of samples) expect(s.question).toMatch(/^Return .*\.$/);
+  });
+});
+
+describe("sra generate: repeated questions are noted only when the selection holds them", () => {
+  // Line 5 repeats line 2's question (no ids): the reader keeps the first and drops the repeat.
+  const questions = [
+    "Sum a list.",
+    "Reverse a string.",
+    "Count vowels.",
+    "Find the maximum.",
+    "Sort a list.",
+  ];
+  const lines = [...questions.slice(0, 4), questions[1], questions[4]].map((q) =>
+    JSON.stringify({ question: q }),
+  );
+  const repeatShard = inShard(problemId(questions[1] as string), { index: 1, count: 2 }) ? "1/2" : "2/2";
+  const otherShard = repeatShard === "1/2" ? "2/2" : "1/2";
+  it.each<[string, string[], boolean]>([
+    ["--limit 4: the repeat comes after the fourth problem", ["--limit", "4"], false],
+    ["--limit 5: it comes before the fifth", ["--limit", "5"], true],
+    ["the whole file", [], true],
+    ["the shard of its question", ["--shard", repeatShard], true],
+    ["another shard", ["--shard", otherShard], false],
+  ])("%s", async (_name, extra, noted) => {
+    const file = await write(`${lines.join("\n")}\n`);
+    const out = path.join(tmp, `gen-repeat-${n}`);
+    const r = await generate(file, out, [...extra, "--stage", "plans", "--iterations", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    if (noted)
+      expect(r.stderr).toContain(
+        `sra: note: skipped 1 repeated questions (the first of each is kept):\n    ${file}:5`,
+      );
+    else expect(r.stderr).not.toContain("repeated");
+    const summary = JSON.parse(await fsp.readFile(path.join(out, "summary.json"), "utf8"));
+    expect(summary.problems.duplicatesSkipped).toBe(noted ? 1 : 0);
   });
 });
 

@@ -5,14 +5,13 @@
  * model answers by prompt, and every invocation gets a fresh one, so a redone problem gets the same
  * replies), nothing twice, nothing finished lost, every JSONL line whole, no temporary file left.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRng } from "../src/util/rng.js";
-import { CLI, runCli } from "./support/cli.js";
+import { runCli } from "./support/cli.js";
 import { type FakeServer, startFakeOpenAiServer } from "./support/fake-openai-server.js";
 import {
   generateArgs,
@@ -24,6 +23,7 @@ import {
   writeProblems,
 } from "./support/faults.js";
 import { createPlanScript } from "./support/plan-script.js";
+import { spawnCli, waitUntil } from "./support/spawn-cli.js";
 
 const TAGS = Array.from({ length: 12 }, (_, i) => `crash-${i}`);
 const FILES = ["trees.jsonl", "plans.jsonl", "samples.jsonl", "failures.jsonl"] as const;
@@ -99,20 +99,12 @@ async function spawnAndKill(
   afterTrees: number,
   extraMs: number,
 ): Promise<{ killed: boolean; code: number | null }> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, ...args], { stdio: "ignore" });
-  let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) =>
-    child.on("exit", (code) => {
-      exitCode = code;
-      resolve(code);
-    }),
-  );
+  const cli = spawnCli(args);
   const trees = path.join(out, "trees.jsonl");
-  while (exitCode === undefined && lineCount(trees) < afterTrees) await sleep(3);
-  if (exitCode === undefined) await Promise.race([sleep(extraMs), exited]);
-  const killed = exitCode === undefined;
-  if (killed) child.kill("SIGKILL");
-  return { killed, code: await exited };
+  await waitUntil(cli, () => lineCount(trees) >= afterTrees, 3);
+  if (cli.running()) await Promise.race([sleep(extraMs), cli.exited]);
+  const killed = await cli.kill();
+  return { killed, code: await cli.exited };
 }
 
 /**

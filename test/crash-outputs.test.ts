@@ -4,7 +4,6 @@
  * outputs of an earlier run. A reader must see, for every output file, the old file or the complete
  * new one, never half a file; the next run sweeps the temporary files the kill left behind.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as os from "node:os";
@@ -12,9 +11,10 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeDirectory, tempFilePid } from "../src/util/output-dir.js";
 import { createRng } from "../src/util/rng.js";
-import { CLI, runCli } from "./support/cli.js";
+import { runCli } from "./support/cli.js";
 import { sleep, tempFilesIn } from "./support/faults.js";
 import { makeConfig, makeSample, writeRunFixture } from "./support/run-fixture.js";
+import { spawnCli, waitUntil } from "./support/spawn-cli.js";
 
 let tmp: string;
 
@@ -51,24 +51,10 @@ async function spawnAndKill(
   args: string[],
   o: { trigger?: () => boolean; delayMs: number },
 ): Promise<{ killed: boolean; triggered: boolean }> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, ...args], { stdio: "ignore" });
-  let done = false;
-  const exited = new Promise<void>((resolve) =>
-    child.on("exit", () => {
-      done = true;
-      resolve();
-    }),
-  );
-  let triggered = o.trigger === undefined;
-  while (!done && !triggered) {
-    triggered = o.trigger?.() ?? true;
-    if (!triggered) await sleep(1);
-  }
-  if (!done) await Promise.race([sleep(o.delayMs), exited]);
-  const killed = !done;
-  if (killed) child.kill("SIGKILL");
-  await exited;
-  return { killed, triggered };
+  const cli = spawnCli(args);
+  const triggered = o.trigger === undefined || (await waitUntil(cli, o.trigger, 1));
+  if (cli.running()) await Promise.race([sleep(o.delayMs), cli.exited]);
+  return { killed: await cli.kill(), triggered };
 }
 
 /** Whether `file` now differs in size from `size` (it was renamed into place). */

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import * as fsp from "node:fs/promises";
-import { createServer } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BUILTIN, parsePythonJson } from "../src/decontaminate/benchmarks.js";
 import { BenchmarkFetchError, type DatasetSources, loadBenchmark } from "../src/decontaminate/datasets.js";
 import { DATASETS, runCli } from "./support/cli.js";
+import { closedPort } from "./support/closed-port.js";
 import { type StaticServer, startStaticServer } from "./support/static-server.js";
 
 let tmp: string;
@@ -33,17 +33,8 @@ function sources(baseUrl: string | undefined, dirs: string[] = []): DatasetSourc
   };
 }
 
-async function cacheFiles(): Promise<string[]> {
-  return fsp.readdir(path.join(tmp, "cache")).catch(() => []);
-}
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+async function cacheFiles(sub = ""): Promise<string[]> {
+  return fsp.readdir(path.join(tmp, "cache", sub)).catch(() => []);
 }
 
 describe("benchmark download and cache", () => {
@@ -145,7 +136,8 @@ describe("benchmark download and cache", () => {
     expect(r.stderr).toMatch(/fetched humaneval: .*HumanEval\.jsonl\.gz \(44,877 bytes, sha256 b796127e/);
     expect(r.code).toBe(0);
     expect(server.requests).toHaveLength(5);
-    expect((await cacheFiles()).sort()).toEqual([
+    // Into the datasets folder of the cache root ($SRA_CACHE_DIR), beside the models folder.
+    expect((await cacheFiles("datasets")).sort()).toEqual([
       "HumanEval.jsonl.gz",
       "HumanEvalPlus-v0.1.10.jsonl.gz",
       "MbppPlus-evalplus-git-767efcc.jsonl",
@@ -158,6 +150,42 @@ describe("benchmark download and cache", () => {
     expect(again.code).toBe(0);
     expect(again.stderr).not.toMatch(/fetched/);
     expect(server.requests).toHaveLength(5);
+  });
+});
+
+describe("the cache's old layout", () => {
+  it("files a user put directly in $SRA_CACHE_DIR (where datasets lived before models) are still found, never fetched", async () => {
+    server = await startStaticServer({ root: DATASETS });
+    const root = path.join(tmp, "old-cache");
+    await fsp.mkdir(root, { recursive: true });
+    await fsp.copyFile(path.join(DATASETS, "mbpp.jsonl"), path.join(root, "mbpp.jsonl"));
+    const input = path.join(tmp, "q.jsonl");
+    await fsp.writeFile(input, '{"question": "Reverse a string."}\n');
+    const env = { SRA_DATASETS_URL: server.url, SRA_CACHE_DIR: root, SRA_DATASETS_DIR: "" };
+    const r = await runCli(
+      ["decontaminate", input, "-o", path.join(tmp, "q-out.jsonl"), "--against", "mbpp"],
+      {
+        env,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(server.requests).toEqual([]);
+    // --cache-dir names the same root.
+    const flag = await runCli(
+      [
+        "decontaminate",
+        input,
+        "-o",
+        path.join(tmp, "q-out2.jsonl"),
+        "--against",
+        "mbpp",
+        "--cache-dir",
+        root,
+      ],
+      { env: { ...env, SRA_CACHE_DIR: path.join(tmp, "elsewhere") } },
+    );
+    expect(flag.code, flag.stderr).toBe(0);
+    expect(server.requests).toEqual([]);
   });
 });
 

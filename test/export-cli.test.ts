@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { guessTemplate } from "../src/llm/presets.js";
 import { DATASETS, exportArgs, runCli } from "./support/cli.js";
 import { makeConfig, makeSample, writeRunFixture } from "./support/run-fixture.js";
 
@@ -50,6 +51,34 @@ describe("sra export (CLI)", () => {
     expect(yaml).toMatch(/^learning_rate: 0\.00002$/m);
     expect(yaml).toMatch(/^num_train_epochs: 2\.0$/m);
     expect(yaml).toMatch(/^template: gemma2$/m);
+  });
+
+  it.each<[string, string, RegExp]>([
+    [
+      "no known chat template",
+      "my-org/house-coder",
+      /warning: my-org\/house-coder has no known chat template, so the LoRA config uses LLaMA-Factory's generic "default", .*pass --template/,
+    ],
+    [
+      "a template guessed from its name",
+      "my-org/qwen-house",
+      /warning: my-org\/qwen-house is not a preset: template "qwen" was guessed from its name; pass --template/,
+    ],
+  ])("warns when the run's model has %s, naming --template", async (_what, model, warning) => {
+    // What generate saves for a model that is not a preset: its name as the served model, a guessed template.
+    const config = makeConfig({ preset: model, servedModel: model, template: guessTemplate(model) });
+    (config.model as { known: boolean }).known = false;
+    const dir = await writeRunFixture(path.join(tmp, `unknown-${model.replace(/\W/g, "-")}`), {
+      config,
+      samples: [makeSample({ id: "a" })],
+    });
+    const r = await exportCli("llamafactory", dir, path.join(dir, "export"));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(warning);
+    // With --template the choice is the user's: no warning.
+    const chosen = await exportCli("llamafactory", dir, path.join(dir, "export2"), ["--template", "chatml"]);
+    expect(chosen.code, chosen.stderr).toBe(0);
+    expect(chosen.stderr).not.toMatch(/warning/);
   });
 
   it("exports the code-only ablation next to it", async () => {

@@ -222,6 +222,15 @@ const PERSISTENT: (Case & {
     calls: 1,
   },
   {
+    tag: "p-501",
+    fault: "501 (not retryable: the server will never do it)",
+    inject: always({ status: 501 }),
+    stage: "plans",
+    kind: "llm-501",
+    error: /HTTP 501/,
+    calls: 1,
+  },
+  {
     tag: "p-no-code",
     fault: "code reply without code, always",
     inject: everyOf("implement", "I would loop over the list."),
@@ -596,7 +605,8 @@ describe("faults: a server that restarts mid-run", () => {
 
   it("with --max-outage 0 the same outage fails the problems in flight (network), as before", async () => {
     const { r, samples, failures } = await runThroughOutage("no-wait", ["--max-outage", "0"]);
-    expect(r.code, r.stderr).toBe(0);
+    // A run whose every problem failed exits 1 (test/generate-exit-codes.test.ts).
+    expect(r.code, r.stderr).toBe(samples.length === 0 ? 1 : 0);
     expect(failures.length).toBeGreaterThan(0);
     expect(failures.every((f) => f.kind === "network")).toBe(true);
     expect(samples.length + failures.length).toBe(6);

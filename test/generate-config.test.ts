@@ -5,8 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GenerateOptions, resolveGenerateConfig } from "../src/commands/generate.js";
 import { ConfigError, UsageError } from "../src/errors.js";
 import { loadPresets } from "../src/llm/presets.js";
-import { diffResultFields, mergeLayers, type Settings } from "../src/run/config.js";
+import {
+  diffResultFields,
+  diffRunConfigs,
+  mergeLayers,
+  resultFields,
+  type Settings,
+} from "../src/run/config.js";
 import { GENERATE_SETTINGS } from "../src/run/generate-settings.js";
+import { checkSavedConfig } from "../src/run/resolve-config.js";
 import { DEFAULT_SEARCH_PARAMS } from "../src/search/params.js";
 import { defaultText, tableEntries, valueAt } from "../src/util/option-table.js";
 import { runCli } from "./support/cli.js";
@@ -24,11 +31,13 @@ afterAll(async () => {
 });
 
 const NOW = new Date("2025-01-01T00:00:00Z");
+/** A server, so the tests of the settings themselves run on the OpenAI engine (the engine rule is below). */
+const SERVER_ENV = { OPENAI_BASE_URL: "http://localhost:8000/v1" };
 
 async function resolve(
   settings: Settings,
   extra: Partial<GenerateOptions> = {},
-  env: Record<string, string> = {},
+  env: Record<string, string> = SERVER_ENV,
 ) {
   const { config } = await resolveGenerateConfig(
     { out: path.join(tmp, "run"), settings: { input: { problems }, ...settings }, ...extra },
@@ -58,10 +67,11 @@ describe("config resolution: defaults < preset < --config < flags", () => {
     expect(c.strategy).toBe("mcts");
     expect(c.stage).toBe("all");
     expect(c.seed).toBe(0);
+    expect(c.engine).toBe("openai");
     expect(c.server.baseUrls).toEqual(["http://localhost:8000/v1"]);
     expect(c.server.apiKeyEnv).toBe("OPENAI_API_KEY");
     expect(c.server.retry.maxAttempts).toBeGreaterThan(1);
-    expect(c.run).toEqual({ concurrency: 256, maxFailures: 0.5, retryFailures: false });
+    expect(c.run).toEqual({ concurrency: 256, maxFailures: 0.5, retryFailures: false, journal: true });
     expect(c.input.problems).toBe(problems);
     expect(c.prompts.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
@@ -165,6 +175,198 @@ describe("config resolution: defaults < preset < --config < flags", () => {
   });
 });
 
+describe("which engine runs: an explicit --engine, else a base URL means the server, else in process", () => {
+  const URL_A = "http://gpu:8000/v1";
+  let gguf: string;
+  let withServer: string;
+  beforeAll(async () => {
+    // A local model file only has to start like a GGUF to be taken (it is loaded at run time).
+    gguf = path.join(tmp, "My-Coder-Q4_K_M.gguf");
+    await fsp.writeFile(gguf, "GGUF and some bytes");
+    withServer = await writeJson("with-server.json", { server: { baseUrls: [URL_A] } });
+  });
+
+  it.each<[string, Settings, Record<string, string>, boolean, "openai" | "llama-cpp", string]>([
+    ["nothing: in process, the small default model", {}, {}, false, "llama-cpp", "qwen2.5-0.5b"],
+    ["--model, no server: in process", { model: "gemma-2-2b" }, {}, false, "llama-cpp", "gemma-2-2b"],
+    [
+      "--base-url: the server",
+      { model: "gemma-2-2b", server: { baseUrls: [URL_A] } },
+      {},
+      false,
+      "openai",
+      "gemma-2-2b",
+    ],
+    [
+      "$OPENAI_BASE_URL: the server",
+      { model: "gemma-2-2b" },
+      { OPENAI_BASE_URL: URL_A },
+      false,
+      "openai",
+      "gemma-2-2b",
+    ],
+    [
+      "a --config file's server.baseUrls: the server",
+      { model: "gemma-2-2b" },
+      {},
+      true,
+      "openai",
+      "gemma-2-2b",
+    ],
+    [
+      "--engine llama-cpp beats --base-url",
+      { engine: "llama-cpp", server: { baseUrls: [URL_A] } },
+      {},
+      false,
+      "llama-cpp",
+      "qwen2.5-0.5b",
+    ],
+    [
+      "--engine llama-cpp beats $OPENAI_BASE_URL",
+      { engine: "llama-cpp" },
+      { OPENAI_BASE_URL: URL_A },
+      false,
+      "llama-cpp",
+      "qwen2.5-0.5b",
+    ],
+    [
+      "--engine openai with $OPENAI_BASE_URL",
+      { engine: "openai", model: "m" },
+      { OPENAI_BASE_URL: URL_A },
+      false,
+      "openai",
+      "m",
+    ],
+  ])("%s", async (_name, settings, env, configFile, engine, model) => {
+    const c = await resolve(settings, configFile ? { configFile: withServer } : {}, env);
+    expect(c.engine).toBe(engine);
+    expect(c.model.name).toBe(model);
+    expect(c.model.gguf === undefined).toBe(engine === "openai");
+  });
+
+  it("in process: the preset's GGUF source, guided scores, an hour's deadline, 2 problems per sequence", async () => {
+    const c = await resolve({}, {}, {});
+    expect(c.model).toEqual({
+      name: "qwen2.5-0.5b",
+      servedModel: "Qwen/Qwen2.5-0.5B-Instruct",
+      systemRole: true,
+      template: "qwen",
+      known: true,
+      gguf: { repo: "bartowski/Qwen2.5-0.5B-Instruct-GGUF", quant: "Q4_K_M" },
+    });
+    expect(c.llamaCpp).toEqual({ gguf: null, contextSize: 4096, parallel: 4, threads: null, gpu: "auto" });
+    expect(c.search.guided).toBe(true);
+    expect(c.server.timeoutSec).toBe(3600);
+    expect(c.run.concurrency).toBe(8);
+    expect((await resolve({ llamaCpp: { parallel: 2 } }, {}, {})).run.concurrency).toBe(4);
+    // Flags and --config still win; a server keeps the paper's free-form scores.
+    const flags = await resolve(
+      { search: { guided: false }, run: { concurrency: 3 }, server: { timeoutSec: 60 } },
+      {},
+      {},
+    );
+    expect([flags.search.guided, flags.run.concurrency, flags.server.timeoutSec]).toEqual([false, 3, 60]);
+    const server = await resolve({ model: "gemma-2-2b" });
+    expect([server.search.guided, server.server.timeoutSec, server.run.concurrency]).toEqual([
+      false,
+      300,
+      256,
+    ]);
+  });
+
+  it("--gguf: the file as it is (absolute path and size), named after it when --model is not given", async () => {
+    const c = await resolve({ llamaCpp: { gguf: path.relative(process.cwd(), gguf) } }, {}, {});
+    expect(c.model).toMatchObject({ name: "My-Coder-Q4_K_M", known: false, gguf: { path: gguf, bytes: 19 } });
+    expect(c.llamaCpp.gguf).toBe(gguf);
+    const named = await resolve({ model: "gemma-2-2b", llamaCpp: { gguf } }, {}, {});
+    expect(named.model).toMatchObject({ name: "gemma-2-2b", systemRole: false, gguf: { path: gguf } });
+  });
+
+  it.each<[string, Settings, Record<string, string>, RegExp]>([
+    [
+      "--engine openai without a server",
+      { engine: "openai", model: "gemma-2-2b" },
+      {},
+      /^--engine openai needs a server: give --base-url URL \(or set \$OPENAI_BASE_URL\); sra no longer assumes http:\/\/localhost:8000\/v1$/,
+    ],
+    [
+      "a model with no GGUF source, in process",
+      { model: "my-org/coder-7b" },
+      {},
+      /^model "my-org\/coder-7b" has no GGUF source for the in-process engine: give a local file with --gguf PATH, or a server with --base-url URL$/,
+    ],
+    [
+      "a server without --model",
+      {},
+      { OPENAI_BASE_URL: URL_A },
+      /^missing required option: --model <name> .*required with a server/,
+    ],
+  ])("usage error: %s", async (_name, settings, env, message) => {
+    const e = await resolve(settings, {}, env).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(UsageError);
+    expect((e as Error).message).toMatch(message);
+  });
+
+  it("a --gguf that is not there, or not a GGUF: an input error naming the file and the flag", async () => {
+    const missing = path.join(tmp, "missing.gguf");
+    await expect(resolve({ llamaCpp: { gguf: missing } }, {}, {})).rejects.toThrow(
+      `${missing} (field "--gguf"): GGUF model file not found`,
+    );
+    await expect(resolve({ llamaCpp: { gguf: problems } }, {}, {})).rejects.toThrow(/not a GGUF model file/);
+  });
+
+  it("a resumed in-process run: the model file and the context size count, sequences and threads do not", async () => {
+    const base = await resolve({}, {}, {});
+    const faster = await resolve({ llamaCpp: { parallel: 8, threads: 3, gpu: "off" } }, {}, {});
+    expect(diffResultFields(base, faster, resultFields("llama-cpp"))).toEqual([]);
+    const other = await resolve({ model: "qwen2.5-0.5b", llamaCpp: { gguf, contextSize: 8192 } }, {}, {});
+    expect(diffResultFields(base, other, resultFields("llama-cpp")).map((d) => d.path)).toEqual([
+      "model.gguf.bytes",
+      "model.gguf.path",
+      "model.gguf.quant",
+      "model.gguf.repo",
+      "llamaCpp.contextSize",
+    ]);
+  });
+
+  it("configs compared for resume and merge: an old config without engine is a server's", async () => {
+    const server = await resolve({ model: "gemma-2-2b" });
+    const { engine: _engine, ...legacy } = server;
+    expect(diffRunConfigs(legacy, server)).toEqual([]);
+    const inProcess = await resolve({ model: "gemma-2-2b" }, {}, {});
+    // In process the scores are guided by default: that changes results too.
+    expect(diffRunConfigs(legacy, inProcess).map((d) => d.path)).toEqual([
+      "engine",
+      "search.guided",
+      "model.gguf.quant",
+      "model.gguf.repo",
+    ]);
+    const otherFile = await resolve({ model: "gemma-2-2b", llamaCpp: { gguf } }, {}, {});
+    expect(diffRunConfigs(inProcess, otherFile).map((d) => d.path)).toEqual([
+      "model.gguf.bytes",
+      "model.gguf.path",
+      "model.gguf.quant",
+      "model.gguf.repo",
+    ]);
+  });
+
+  it("a run made on a server before the engine rule, resumed without --base-url: refused, naming the server", async () => {
+    const dir = path.join(tmp, "old-run");
+    await fsp.mkdir(dir, { recursive: true });
+    const old = await resolve({ model: "gemma-2-2b" });
+    const { engine: _engine, ...legacy } = old;
+    await fsp.writeFile(path.join(dir, "config.json"), JSON.stringify(legacy));
+    const now = await resolve({ model: "gemma-2-2b" }, {}, {});
+    const e = await checkSavedConfig(dir, now).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as ConfigError).issues).toContain('engine: the run has "openai", this command has "llama-cpp"');
+    expect((e as ConfigError).hint).toBe(
+      "this run was made on a server; without --base-url (or $OPENAI_BASE_URL) sra now runs the model in process: add --base-url http://localhost:8000/v1",
+    );
+    expect(await checkSavedConfig(dir, old)).toBe(old.createdAt);
+  });
+});
+
 describe("which fields may change on resume", () => {
   it("speed and selection fields do not count as differences; result fields do", async () => {
     const base = await resolve({ model: "gemma-2-2b" });
@@ -191,6 +393,44 @@ describe("which fields may change on resume", () => {
       a: { b: 1, c: 3 },
       d: [2],
     });
+  });
+});
+
+describe("sra generate: every missing required option in one message (real CLI)", () => {
+  it.each<[string, string[], string[]]>([
+    // In process (no base URL) a model is not required: the default preset runs.
+    ["no flags at all", [], ["--out <dir>", "--problems <file>"]],
+    [
+      "only a server",
+      ["--base-url", "http://127.0.0.1:9/v1"],
+      ["--out <dir>", "--model <name>", "--problems <file>"],
+    ],
+    [
+      "only --out, with a server",
+      ["--out", "OUT", "--base-url", "http://127.0.0.1:9/v1"],
+      ["--model <name>", "--problems <file>"],
+    ],
+    ["--model and --problems from --config", ["--config", "CONFIG"], ["--out <dir>"]],
+    ["no --problems", ["--model", "gemma-2-2b", "--out", "OUT"], ["--problems <file>"]],
+  ])("%s", async (_name, args, missing) => {
+    const config = path.join(tmp, "required.json");
+    await fsp.writeFile(config, JSON.stringify({ model: "gemma-2-2b", input: { problems } }));
+    const out = path.join(tmp, "never-required");
+    const argv = args.map((a) => (a === "OUT" ? out : a === "CONFIG" ? config : a));
+    const r = await runCli(["generate", ...argv]);
+    expect(r.code).toBe(2);
+    const errors = r.stderr.split("\n").filter((l) => l.startsWith("sra: ") || l.startsWith("error:"));
+    expect(errors).toHaveLength(1);
+    for (const option of missing) expect(r.stderr).toContain(option);
+    for (const option of ["--out <dir>", "--model <name>", "--problems <file>"].filter(
+      (o) => !missing.includes(o),
+    )) {
+      expect(r.stderr).not.toContain(option);
+    }
+    expect(r.stderr).toMatch(
+      missing.length === 1 ? /missing required option: / : /missing required options:\n {2}--/,
+    );
+    await expect(fsp.access(out)).rejects.toThrow();
   });
 });
 
@@ -267,8 +507,9 @@ describe("sra generate --help: each default is the one a run resolves to", () =>
       const value = valueAt(c, RESOLVED_AT[at] ?? at);
       const shown = /\(default: (.*?)\)(?: \(choices:.*)?\s*$/.exec(block)?.[1];
       if (at === "model" || at === "input.problems") {
-        expect(shown, at).toBeUndefined();
         expect(block, at).toMatch(/required/);
+      } else if (at === "server.baseUrls") {
+        expect(shown, at).toMatch(/^\$OPENAI_BASE_URL, else none/);
       } else if (typeof row.showDefault === "string") {
         expect(shown, at).toBe(row.showDefault);
       } else if (typeof value === "number" || typeof value === "string") {
@@ -283,10 +524,13 @@ describe("sra generate --help: each default is the one a run resolves to", () =>
   });
 
   it("names the numbers a reader looks for", () => {
-    expect(help).toMatch(/--concurrency <n> .*\(default: 256\)/);
+    expect(help).toMatch(/--concurrency <n> .*\(default: 256; in process 2 x --parallel\)/);
     expect(help).toMatch(/--max-requests <n> .*\(default: 64\)/);
     expect(help).toMatch(/--max-tokens <n> .*\(default: 1536\)/);
-    expect(help).toMatch(/--timeout <sec> .*\(default: 300\)/);
+    expect(help).toMatch(/--timeout <sec> .*\(default: 300; in process 3600\)/);
+    expect(help).toMatch(/--parallel <n> .*\(default: 4\)/);
+    expect(help).toMatch(/--context-size <n> .*\(default: 4096\)/);
+    expect(help).toMatch(/--guided .*\(default: on in process, off with a server\) --no-guided /);
     expect(help).toMatch(/--max-outage <sec> .*\(default: 600\)/);
     expect(help).toMatch(/--max-failures <n\|fraction> .*\(default: 0\.5\)/);
     expect(help).toMatch(/--iterations <n> .*\(default: 24\)/);

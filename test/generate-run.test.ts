@@ -178,6 +178,9 @@ describe("sra generate: a run", () => {
       expect(s.steps.length).toBe(4);
     }
     expect(new Set(server.calls.map((c) => c.purpose))).toEqual(new Set(["cot", "implement"]));
+    // A single pass has no <end> to reach: the summary says the drafts were complete.
+    expect(r.stderr).toMatch(/plans: 3 \(100% complete, not cut off, mean 4 steps\)/);
+    expect(r.stderr).not.toContain("reached <end>");
   });
 
   it("--max-failures stops a broken run (exit 1), keeps the work; failures are skipped until --retry-failures", async () => {

@@ -21,6 +21,11 @@ describe("public API (src/index.ts)", () => {
     "createLlamaCppLlm",
     "resolveGguf",
     "presetModelFiles",
+    "checkLlm",
+    "chooseEngine",
+    "openInProcessEngine",
+    "cacheRoot",
+    "cacheDir",
     "createRng",
     "loadEvalBenchmark",
     "prepareExpected",
@@ -29,6 +34,8 @@ describe("public API (src/index.ts)", () => {
     "sanitize",
     "parseSamples",
     "compareTable",
+    "openJournal",
+    "requestKey",
   ])("exports %s as a function", (name) => {
     expect(typeof (sra as Record<string, unknown>)[name]).toBe("function");
   });

@@ -3,7 +3,7 @@
  * node-llama-cpp's own resolver from a Hugging Face endpoint (here a loopback stand-in serving the
  * tiny test model), and the one-line errors when none can be had. Also: a missing engine.
  */
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
@@ -24,7 +24,8 @@ import {
   presetModelFiles,
   resolveGguf,
 } from "../src/llm/llama-cpp/model-file.js";
-import { startStaticServer } from "./support/static-server.js";
+import { closedPort } from "./support/closed-port.js";
+import { startFakeHuggingFace } from "./support/fake-hugging-face.js";
 import { tinyGguf } from "./support/tiny-gguf.js";
 
 const SOURCE = { repo: "sra-test/Tiny-Model-GGUF", quant: "Q4_K_M" };
@@ -43,15 +44,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe("--gguf PATH", () => {
   it("is used as it is", async () => {
@@ -87,16 +79,7 @@ describe("a preset's GGUF source", () => {
   });
 
   it("is downloaded once, with progress, by node-llama-cpp's resolver, then used from the cache", async () => {
-    const root = await mkdtemp(path.join(os.tmpdir(), "sra-hf-"));
-    const file = "tiny-model-q4_k_m.gguf";
-    const served = path.join(root, SOURCE.repo, "resolve", "main");
-    await mkdir(served, { recursive: true });
-    await copyFile(modelPath, path.join(served, file));
-    const manifest = Buffer.from(JSON.stringify({ ggufFile: { rfilename: file } }));
-    const hf = await startStaticServer({
-      root,
-      overrides: { [`/v2/${SOURCE.repo}/manifests/Q4_K_M`]: manifest },
-    });
+    const hf = await startFakeHuggingFace({ model: modelPath, ...SOURCE, file: "tiny-model-q4_k_m.gguf" });
     const modelsDir = path.join(dir, "cache-a");
     try {
       const progress: DownloadProgress[] = [];
@@ -136,7 +119,6 @@ describe("a preset's GGUF source", () => {
       expect(hf.requests.length).toBe(asked);
     } finally {
       await hf.close();
-      await rm(root, { recursive: true, force: true });
     }
   });
 

@@ -148,7 +148,7 @@ describe("model sources", () => {
     const presets = await loadPresets();
     for (const p of presets) expect(p.gguf, p.name).toMatchObject({ repo: /\/.+-GGUF$/, quant: "Q4_K_M" });
     expect(presets.find((p) => p.name === "qwen2.5-0.5b")?.gguf?.repo).toBe(
-      "Qwen/Qwen2.5-0.5B-Instruct-GGUF",
+      "bartowski/Qwen2.5-0.5B-Instruct-GGUF",
     );
   });
 });

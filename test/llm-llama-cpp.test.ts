@@ -137,8 +137,8 @@ describe("the in-process engine", () => {
   });
 
   it.each([
-    [GUIDED_SCORE_REGEX, /^(10|[0-9])$/, "bare"],
-    ["Score: (10|[0-9])", /^Score: (10|[0-9])$/, "labelled"],
+    ["(10|[0-9])", /^(10|[0-9])$/, "bare"],
+    [GUIDED_SCORE_REGEX, /^Score: (10|[0-9])$/, "labelled"],
   ])(
     "constrains a reply to the guided regex %j with a grammar, so it always parses",
     async (regex, shape, form) => {

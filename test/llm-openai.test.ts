@@ -203,7 +203,7 @@ describe("errors", () => {
     expect(e.retryAfterMs).toBeUndefined();
   });
 
-  it.each([500, 502, 503, 408, 409])("HTTP %i is retryable", async (status) => {
+  it.each([408, 409, 429, 500, 502, 503, 504])("HTTP %i is retryable", async (status) => {
     const { server, llm } = await setup({ status });
     const e = await failure(llm.complete(req()));
     expect(e).toMatchObject({ status, isRetryable: true });
@@ -216,11 +216,20 @@ describe("errors", () => {
     [401, /OPENAI_API_KEY.*--api-key-env/],
     [403, /API key/],
     [404, /model name.*--served-model.*base URL/],
+    [501, /does not implement.*--base-url/],
   ])("HTTP %i is not retryable and the hint says what to check", async (status, hint) => {
     const { server, llm } = await setup({ status });
     const e = await failure(llm.complete(req()));
     expect(e).toMatchObject({ status, isRetryable: false });
     expect(e.hint).toMatch(hint);
+    expect(server.calls).toHaveLength(1);
+  });
+
+  // Only the statuses that mean "not now" are worth a back-off; these mean "never".
+  it.each([405, 410, 418, 422, 501, 505, 507, 511])("HTTP %i is not retried", async (status) => {
+    const { server, llm } = await setup({ status });
+    const e = await failure(llm.complete(req()));
+    expect(e).toMatchObject({ status, isRetryable: false });
     expect(server.calls).toHaveLength(1);
   });
 

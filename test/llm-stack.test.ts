@@ -38,8 +38,8 @@ function sequence(...replies: FakeReply[]): FakeServerOptions["script"] {
 
 const quick: RetryPolicy = { maxAttempts: 4, initialDelayMs: 20, maxDelayMs: 100, factor: 2, jitter: 0 };
 
-function stack(endpoints: string[], over: Partial<LlmStackOptions> = {}): LlmStack {
-  const s = createLlmStack({
+async function stack(endpoints: string[], over: Partial<LlmStackOptions> = {}): Promise<LlmStack> {
+  const s = await createLlmStack({
     endpoints,
     apiKey: KEY,
     model: "fake-model",
@@ -71,7 +71,7 @@ function captureLogs() {
 describe("retries through the stack", () => {
   it("429 with Retry-After 0.2 s: waits that long (not the 5 s back-off), then succeeds", async () => {
     const s = await server({ script: sequence({ status: 429, headers: { "retry-after": "0.2" } }) });
-    const st = stack([s.url], { retry: { ...quick, initialDelayMs: 5000, maxDelayMs: 5000 } });
+    const st = await stack([s.url], { retry: { ...quick, initialDelayMs: 5000, maxDelayMs: 5000 } });
     const started = Date.now();
     expect((await st.llm.complete(req)).text).toBe("ok");
     const elapsed = Date.now() - started;
@@ -84,7 +84,7 @@ describe("retries through the stack", () => {
 
   it("429 without Retry-After: exponential back-off", async () => {
     const s = await server({ script: sequence({ status: 429 }, { status: 429 }) });
-    const st = stack([s.url], { retry: { ...quick, initialDelayMs: 100, maxDelayMs: 1000 } });
+    const st = await stack([s.url], { retry: { ...quick, initialDelayMs: 100, maxDelayMs: 1000 } });
     const started = Date.now();
     await st.llm.complete(req);
     expect(Date.now() - started).toBeGreaterThanOrEqual(100 + 200 - 10);
@@ -100,7 +100,7 @@ describe("retries through the stack", () => {
     ["hang past the timeout", { hang: true }],
   ])("%s, then success", async (_name, fault) => {
     const s = await server({ script: sequence(fault) });
-    const st = stack([s.url], { timeoutMs: 300 });
+    const st = await stack([s.url], { timeoutMs: 300 });
     expect((await st.llm.complete(req)).text).toBe("ok");
     expect(s.calls).toHaveLength(2);
     expect(st.stats()).toMatchObject({ retries: 1, failures: 0 });
@@ -108,7 +108,7 @@ describe("retries through the stack", () => {
 
   it.each([400, 401, 404])("no retry on HTTP %i", async (status) => {
     const s = await server({ script: sequence({ status }) });
-    const st = stack([s.url]);
+    const st = await stack([s.url]);
     await expect(st.llm.complete(req)).rejects.toMatchObject({ status, isRetryable: false });
     expect(s.calls).toHaveLength(1);
     expect(st.stats()).toMatchObject({ calls: 1, retries: 0, failures: 1 });
@@ -116,7 +116,7 @@ describe("retries through the stack", () => {
 
   it("gives up after maxAttempts and says how many", async () => {
     const s = await server({ script: () => ({ status: 500 }) });
-    const st = stack([s.url], { retry: { ...quick, maxAttempts: 3 } });
+    const st = await stack([s.url], { retry: { ...quick, maxAttempts: 3 } });
     const e = await st.llm.complete(req).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(LlmError);
     expect((e as Error).message).toMatch(/HTTP 500.*gave up after 3 attempts/);
@@ -128,7 +128,7 @@ describe("retries through the stack", () => {
     const echo = JSON.stringify({ error: { message: `overloaded (key ${KEY})` } });
     const s = await server({ script: sequence({ status: 503, rawBody: echo }, { status: 429 }) });
     const { logger, lines } = captureLogs();
-    const st = stack([s.url], { logger });
+    const st = await stack([s.url], { logger });
     await st.llm.complete(req);
     const retries = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "llm: retrying");
     expect(retries).toHaveLength(2);
@@ -146,7 +146,7 @@ describe("retries through the stack", () => {
 
   it("an abort during the back-off ends the call at once and is not counted as a failure", async () => {
     const s = await server({ script: () => ({ status: 500 }) });
-    const st = stack([s.url], { retry: { ...quick, initialDelayMs: 10_000, maxDelayMs: 10_000 } });
+    const st = await stack([s.url], { retry: { ...quick, initialDelayMs: 10_000, maxDelayMs: 10_000 } });
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error("stop")), 100);
     const started = Date.now();
@@ -177,7 +177,7 @@ describe("concurrency", () => {
       },
       slots: 64,
     });
-    const st = stack([s.url], { maxRequests: 64 });
+    const st = await stack([s.url], { maxRequests: 64 });
     await st.llm.complete(req); // dispatcher set-up
     await Promise.all(Array.from({ length: 64 }, () => st.llm.complete(req)));
     clearTimeout(valve);
@@ -188,7 +188,7 @@ describe("concurrency", () => {
 
   it("never has more than --max-requests in flight", async () => {
     const s = await server({ script: () => "ok", latency: { baseMs: 30, perTokenMs: 0 } });
-    const st = stack([s.url], { maxRequests: 8 });
+    const st = await stack([s.url], { maxRequests: 8 });
     await Promise.all(Array.from({ length: 40 }, () => st.llm.complete(req)));
     expect(s.maxInFlight()).toBe(8);
     expect(st.stats()).toMatchObject({ calls: 40, maxInFlight: 8, cap: 8 });
@@ -210,7 +210,7 @@ describe("adaptive cap", () => {
       },
       latency: { baseMs: 5, perTokenMs: 0 },
     });
-    const st = stack([s.url], {
+    const st = await stack([s.url], {
       maxRequests: 16,
       retry: { maxAttempts: 50, initialDelayMs: 5, maxDelayMs: 20, factor: 2, jitter: 0.5 },
       // Only the 429 rule here: a scheduling hiccup on a busy CI machine must not move the cap.
@@ -247,7 +247,7 @@ describe("adaptive cap", () => {
         maxQueue: 0,
         latency: { baseMs: 20, perTokenMs: 0 },
       });
-      const st = stack([s.url], {
+      const st = await stack([s.url], {
         maxRequests: 16,
         adaptive,
         retry: { maxAttempts: 100, initialDelayMs: 5, maxDelayMs: 20, factor: 2, jitter: 0.5 },
@@ -271,7 +271,7 @@ describe("several endpoints", () => {
     const bad = await server({ script: () => ({ status: 500 }) });
     const good = await server({ script: () => "ok" });
     const { logger, lines } = captureLogs();
-    const st = stack([bad.url, good.url], { logger, pool: { failureThreshold: 2, backoffMs: 60_000 } });
+    const st = await stack([bad.url, good.url], { logger, pool: { failureThreshold: 2, backoffMs: 60_000 } });
     for (let i = 0; i < 20; i++) expect((await st.llm.complete(req)).text).toBe("ok");
     const backedOff = lines
       .map((l) => JSON.parse(l))
@@ -293,7 +293,10 @@ describe("several endpoints", () => {
     let badIsDown = true;
     const flaky = await server({ script: () => (badIsDown ? { reset: true } : "ok") });
     const good = await server({ script: () => "ok" });
-    const st = stack([flaky.url, good.url], { now: () => t, pool: { failureThreshold: 1, backoffMs: 1000 } });
+    const st = await stack([flaky.url, good.url], {
+      now: () => t,
+      pool: { failureThreshold: 1, backoffMs: 1000 },
+    });
     for (let i = 0; i < 6; i++) await st.llm.complete(req);
     expect(flaky.calls).toHaveLength(1);
     t += 1000;
@@ -313,7 +316,7 @@ describe("several endpoints", () => {
     // 400 ms against 1 ms: wide enough that a loaded machine's scheduling noise cannot blur it.
     const slow = await server({ script: () => "ok", latency: { baseMs: 400, perTokenMs: 0 } });
     const fast = await server({ script: () => "ok", latency: { baseMs: 1, perTokenMs: 0 } });
-    const st = stack([slow.url, fast.url], { maxRequests: 4 });
+    const st = await stack([slow.url, fast.url], { maxRequests: 4 });
     await Promise.all(
       Array.from({ length: 4 }, async () => {
         for (let i = 0; i < 8; i++) await st.llm.complete(req);

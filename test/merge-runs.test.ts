@@ -12,6 +12,7 @@ import { generateArgs, runCli } from "./support/cli.js";
 import { type FakeServer, startFakeOpenAiServer } from "./support/fake-openai-server.js";
 import { readJsonlStrict as readJsonl } from "./support/jsonl-files.js";
 import { createPlanScript } from "./support/plan-script.js";
+import { makeSample, writeRunFixture } from "./support/run-fixture.js";
 
 let tmp: string;
 let problems: string;
@@ -181,6 +182,21 @@ describe("sra merge", () => {
     const r = await runCli(argv, { cwd: tmp });
     expect(r.code).toBe(code);
     expect(r.stderr).toMatch(message);
+  });
+
+  it("merges runs far larger than a stream buffer without a MaxListenersExceededWarning", async () => {
+    // 2 x 120 samples of ~4 KB: each output file waits for "drain" dozens of times.
+    const big = (from: number) =>
+      Array.from({ length: 120 }, (_, i) =>
+        makeSample({ id: `big-${from + i}`, code: `def f():\n    return ${"1 + ".repeat(1000)}1` }),
+      );
+    const a = await writeRunFixture(path.join(tmp, "big-a"), { samples: big(0), failures: [] });
+    const b = await writeRunFixture(path.join(tmp, "big-b"), { samples: big(120), failures: [] });
+    const out = path.join(tmp, "merged-big");
+    const r = await runCli(["merge", a, b, "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/MaxListenersExceededWarning|Warning:/);
+    expect(ids(path.join(out, "samples.jsonl"))).toHaveLength(240);
   });
 
   it("will not overwrite a non-empty --out", async () => {

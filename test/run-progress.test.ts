@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { failureBudgetExceeded, parseMaxFailures } from "../src/run/failure-budget.js";
 import {
+  expectedCallsPerProblem,
   formatCount,
   formatDuration,
   formatProgressBar,
@@ -80,6 +81,115 @@ describe("progress formatting (pure)", () => {
     expect(progressMode({ write: () => true, isTTY: true }, true)).toBe("bar");
     expect(progressMode({ write: () => true }, true)).toBe("lines");
     expect(progressMode({ write: () => true, isTTY: true }, false)).toBe("off");
+  });
+});
+
+/** 256 problems 29 s in: 14 finished (28 calls each), 242 running with 5-24 calls so far. */
+const midRun = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot =>
+  snap({
+    done: 12,
+    failed: 2,
+    total: 256,
+    calls: 3040,
+    completionTokens: 168_200,
+    inFlight: 64,
+    elapsedMs: 29_000,
+    work: {
+      running: Array.from({ length: 242 }, (_, i) => 5 + (i % 20)),
+      finished: 14,
+      finishedCalls: 14 * 28,
+    },
+    ...over,
+  });
+
+describe("progress: the work in progress", () => {
+  it.each<[string, NonNullable<ProgressSnapshot["work"]>, number | undefined]>([
+    ["nothing answered yet", { running: [0, 0], finished: 0, finishedCalls: 0 }, undefined],
+    [
+      "nothing finished: twice what the running ones did",
+      { running: [4, 8], finished: 0, finishedCalls: 0 },
+      12,
+    ],
+    ["the finished ones' mean", { running: [2, 4], finished: 2, finishedCalls: 40 }, 20],
+    ["not below twice the running mean", { running: [15, 15], finished: 2, finishedCalls: 20 }, 30],
+  ])("expected calls per problem: %s", (_name, work, expected) => {
+    expect(expectedCallsPerProblem(work)).toBe(expected);
+  });
+
+  it("before the first problem finishes, the running ones' calls move the bar and give an ETA", () => {
+    // The issue's run: 0 of 256 finished, every problem 12 calls in, 10 s elapsed.
+    const s = snap({
+      done: 0,
+      failed: 0,
+      total: 256,
+      elapsedMs: 10_000,
+      work: { running: Array.from({ length: 256 }, () => 12), finished: 0, finishedCalls: 0 },
+    });
+    const n = progressNumbers(s);
+    expect(n.workDone).toBeCloseTo(128);
+    expect(n.etaMs).toBeCloseTo(10_000);
+    expect(formatProgressBar(s, 200)).toMatch(/^\[={10}\.{10}\] 0\/256 ~50% \| 256 running \|.* \| ETA 10s$/);
+    expect(formatProgressLine(s)).toMatch(/^progress: 0\/256 \(~50%; 256 running\), 0 failed, .*ETA 10s$/);
+    // Without the work in progress it could only say "ETA ?".
+    expect(formatProgressBar({ ...s, work: undefined }, 200)).toMatch(/0\/256 0% .*ETA \?$/);
+  });
+
+  it("mixes finished problems and running shares, a running one counting at most 0.9", () => {
+    const n = progressNumbers(
+      snap({
+        done: 2,
+        failed: 0,
+        total: 10,
+        elapsedMs: 30_000,
+        work: { running: [5, 100], finished: 2, finishedCalls: 20 },
+      }),
+    );
+    // Expected calls: max(10, 2 x 52.5) = 105; shares 5/105 and 100/105 -> 0.9 (capped).
+    expect(n.workDone).toBeCloseTo(2 + 5 / 105 + 0.9);
+    expect(n.etaMs).toBeCloseTo((30_000 / n.workDone) * (10 - n.workDone));
+  });
+});
+
+describe("progress: the bar fitted to the terminal, least useful fields dropped first", () => {
+  it.each<[number, boolean, string]>([
+    [
+      200,
+      false,
+      "[#==========.........] 14/256 ~52% | 242 running | 2 failed | 3.0k calls | 5.8k tok/s | in flight 64/64 | 29s | ETA 26s",
+    ],
+    [
+      100,
+      false,
+      "[#==========.........] 14/256 ~52% | 242 running | 2 failed | 3.0k calls | in flight 64/64 | ETA 26s",
+    ],
+    [80, false, "[#==========.........] 14/256 ~52% | 242 running | 2 failed | ETA 26s"],
+    [64, false, "[#==========.........] 14/256 ~52% | 2 failed | ETA 26s"],
+    [48, false, "14/256 ~52% | 2 failed | ETA 26s"],
+    [80, true, "[#==========.........] 14/256 ~52% | 242 running | 2 failed | WAITING FOR SERVER"],
+    [40, true, "14/256 ~52% | WAITING FOR SERVER"],
+  ])("%i columns, waiting %s", (columns, waitingForServer, expected) => {
+    const bar = formatProgressBar(midRun({ waitingForServer }), columns);
+    expect(bar).toBe(expected);
+    expect(bar.length).toBeLessThanOrEqual(columns);
+  });
+
+  it("a TTY of 80 columns gets the line with the ETA and WAITING FOR SERVER whole", () => {
+    const out: string[] = [];
+    let s = midRun();
+    const r = new ProgressReporter({
+      stream: { write: (x: string) => out.push(x), isTTY: true, columns: 80 },
+      snapshot: () => s,
+      mode: "bar",
+      barIntervalMs: 1_000_000,
+    });
+    r.start();
+    s = midRun({ waitingForServer: true });
+    r.tick();
+    r.stop();
+    const drawn = out.filter((x) => x.startsWith("\r")).map((x) => x.slice(1).trimEnd());
+    expect(drawn[0]).toMatch(/ETA 26s$/);
+    expect(drawn[1]).toMatch(/WAITING FOR SERVER$/);
+    for (const line of drawn) expect(line.length).toBeLessThan(80);
   });
 });
 

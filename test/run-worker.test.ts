@@ -8,7 +8,9 @@ import { LlmError } from "../src/errors.js";
 import type { Llm } from "../src/llm/types.js";
 import type { Engine } from "../src/run/engine.js";
 import { createRunCounters, type StopCause } from "../src/run/summary.js";
+import { WorkInProgress } from "../src/run/work-in-progress.js";
 import { type RunAppenders, runProblem, type WorkerContext } from "../src/run/worker.js";
+import type { RequestJournal } from "../src/run-dir/journal.js";
 import type { RecordKind, RunRecord } from "../src/run-dir/records.js";
 import type { PlanRecord, Problem, TreeRecord } from "../src/types.js";
 import { silentLogger } from "../src/util/logger.js";
@@ -131,6 +133,70 @@ describe("runProblem (generate's worker)", () => {
     expect(written[0]?.[1]).toMatchObject({ id: "p1", stage: "plans", kind: "llm-503" });
     expect(stops).toEqual([["max-failures", "1 problems failed (--max-failures 0)"]]);
   });
+
+  it("counts a running problem's answered calls for the progress line, then adds them to the finished", async () => {
+    const work = new WorkInProgress();
+    const seen: number[][] = [];
+    const reply = { text: "ok", finishReason: "stop", promptTokens: 1, completionTokens: 1 };
+    const engine: Engine = {
+      plan: async (_p, pc) => {
+        for (let i = 0; i < 3; i++) {
+          await pc.llm.complete({ purpose: "propose", messages: [] });
+          seen.push(work.runningCalls());
+        }
+        return { tree, plan };
+      },
+      implement: async (_p, _s, pc) => {
+        await pc.llm.complete({ purpose: "implement", messages: [] });
+        return implementing(_p, _s, pc);
+      },
+    };
+    const { ctx } = await context(engine);
+    ctx.llm = { complete: async () => reply };
+    ctx.work = work;
+    await runProblem(ctx, { kind: "search", problem: PROBLEM });
+    expect(seen).toEqual([[1], [2], [3]]);
+    expect(work.runningCalls()).toEqual([]);
+    expect(work).toMatchObject({ finishedProblems: 1, finishedCalls: 4 });
+  });
+
+  it.each<[string, "written" | "failed" | "stopped", string[]]>([
+    ["a sample written", "written", ["p1"]],
+    ["a failure recorded", "failed", ["p1"]],
+    ["the run stopped", "stopped", []],
+  ])(
+    "the problem's journal is finished once its outcome is on disk: %s",
+    async (_name, outcome, finished) => {
+      const finishedUnits: string[] = [];
+      const units: string[] = [];
+      const journal: RequestJournal = {
+        unit: (id, llm) => {
+          units.push(id);
+          return { llm, now: () => 0 };
+        },
+        finish: async (id) => {
+          finishedUnits.push(id);
+        },
+        stats: () => ({ replayed: 0, recorded: 0, resumedUnits: 0, pruned: 0, dropped: 0 }),
+        close: async () => undefined,
+      };
+      let abort: () => void = () => undefined;
+      const engine: Engine = {
+        plan: async () => {
+          if (outcome === "written") return { tree, plan };
+          if (outcome === "stopped") abort();
+          throw new LlmError("HTTP 500", { status: 500 });
+        },
+        implement: implementing,
+      };
+      const { ctx, controller } = await context(engine);
+      abort = () => controller.abort();
+      ctx.journal = journal;
+      await runProblem(ctx, { kind: "search", problem: PROBLEM });
+      expect(units).toEqual(["p1"]);
+      expect(finishedUnits).toEqual(finished);
+    },
+  );
 
   it("a problem in flight when the run stops is dropped, not failed", async () => {
     let stopRun: () => void = () => undefined;

@@ -162,6 +162,16 @@ describe("logs redact secrets", () => {
     });
   });
 
+  it("a log that cannot be written (a full disk) drops its lines instead of throwing from a log call", () => {
+    // /dev/full answers every write with ENOSPC, as the disk a run has just filled up does.
+    const logger = createLogger({ level: "info", file: "/dev/full" });
+    expect(() => {
+      logger.info({ n: 1 }, "first");
+      logger.warn({ n: 2 }, "second");
+      logger.flush?.();
+    }).not.toThrow();
+  });
+
   it("censorSecrets handles keys with characters JSON escapes, and ignores very short ones", () => {
     expect(censorSecrets('{"msg":"key a\\"b\\\\c-1234 here"}', ['a"b\\c-1234'])).toBe(
       '{"msg":"key [redacted] here"}',

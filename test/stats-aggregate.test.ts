@@ -62,7 +62,14 @@ describe("ScoreHistogram", () => {
 
 describe("stats of the standard run", () => {
   it("knows the run", () => {
-    expect(mcts).toMatchObject({ run: "mcts", model: "llama-3.1-8b", strategy: "mcts", finished: true });
+    expect(mcts).toMatchObject({
+      run: "mcts",
+      model: "meta-llama/Llama-3.1-8B-Instruct",
+      preset: "llama-3.1-8b",
+      strategy: "mcts",
+      finished: true,
+      merged: false,
+    });
     expect(mcts.records).toEqual({ trees: 4, plans: 4, samples: 2, failures: 4 });
   });
 
@@ -174,7 +181,8 @@ describe("the table", () => {
     };
     expect(row("done (sample)")).toMatch(/ 2 \(40\.0%\)\s+2 \(100\.0%\)$/);
     expect(row("strategy").slice(col)).toBe("cot");
-    expect(row("reached <end>")).toMatch(/2 \(50\.0%\)\s+0 \(0\.0%\)$/);
+    expect(row("reached <end>")).toMatch(/2 \(50\.0%\)\s+-$/);
+    expect(row("single pass, not cut off")).toMatch(/-\s+0 \(0\.0%\)$/);
     expect(row("stop: single-pass")).toMatch(/0 \(0\.0%\)\s+2 \(100\.0%\)$/);
     expect(row("steps per plan")).toContain("min 1 / med 2.5 / max 4 (mean 2.50)");
     expect(row("steps = 4")).toMatch(/1\s+25\.0% #{20}\s+0\s+0\.0%$/);

@@ -29,6 +29,40 @@ describe("sra stats (CLI)", () => {
     expect(lines.find((l) => l.startsWith("  strategy "))).toMatch(/mcts\s+cot$/);
   });
 
+  it("a CoT run: no <end> to reach, its plans counted as complete; the model as generate names it", async () => {
+    // As `--strategy cot` writes them: single-pass plans whose draft was not cut off.
+    const fixture = cotRun();
+    for (const p of fixture.plans ?? []) p.reachedEnd = true;
+    const dir = await writeRunFixture(path.join(tmp, "runs", "cot-complete"), fixture);
+    const r = await runCli(["stats", dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const row = (label: string) => r.stdout.split("\n").find((l) => l.startsWith(`  ${label} `)) ?? "";
+    expect(row("reached <end>")).toMatch(/\s-$/);
+    expect(row("single pass, not cut off")).toMatch(/2 \(100\.0%\)$/);
+    expect(row("stop: single-pass")).toMatch(/2 \(100\.0%\)$/);
+    expect(row("model")).toMatch(/meta-llama\/Llama-3\.1-8B-Instruct \(preset llama-3\.1-8b\)$/);
+  });
+
+  it("a merged run is 'merged', not 'no summary.json'", async () => {
+    const merged = path.join(tmp, "runs", "merged");
+    const a = await writeRunFixture(path.join(tmp, "runs", "shard-a"), {
+      ...standardRun(),
+      summary: undefined,
+    });
+    const b = await writeRunFixture(path.join(tmp, "runs", "shard-b"), {
+      ...standardRun(),
+      summary: undefined,
+    });
+    const ok = await runCli(["merge", a, b, "--out", merged]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const r = await runCli(["stats", merged, a]);
+    expect(r.code, r.stderr).toBe(0);
+    const finished = r.stdout.split("\n").find((l) => l.startsWith("  finished "));
+    expect(finished).toMatch(
+      /merged \(merge-report\.json\)\s+no \(no summary\.json: killed, or still running\)$/,
+    );
+  });
+
   it("prints JSON with --json", async () => {
     const r = await runCli(["stats", "--json", "runs/mcts"], { cwd: tmp });
     expect(r.code).toBe(0);

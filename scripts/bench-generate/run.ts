@@ -24,6 +24,8 @@ export interface RunSpec {
   keepCalls: boolean;
   /** Which repetition (its own run directory: a second run into the same one would only resume). */
   repetition?: number;
+  /** More `sra generate` flags (e.g. --no-journal for the journal's A/B). */
+  extraArgs?: string[];
 }
 
 export interface RunResult {
@@ -124,6 +126,7 @@ export async function runOnce(spec: RunSpec, tmp: string, probeFile: string): Pr
     ...["--limit", String(spec.limit)],
     ...["--concurrency", String(spec.concurrency), "--max-requests", String(spec.maxRequests)],
     ...(spec.iterations === undefined ? [] : ["--iterations", String(spec.iterations)]),
+    ...(spec.extraArgs ?? []),
   ];
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();

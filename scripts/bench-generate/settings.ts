@@ -29,6 +29,7 @@ export const { values: flags } = parseArgs({
     repeat: { type: "string", default: "3" },
     quick: { type: "boolean", default: false },
     "memory-only": { type: "boolean", default: false },
+    "journal-ab": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -42,6 +43,7 @@ if (flags.help) {
       "  [--quick] [--keep] [--repeat 3]  (runs of the concurrent case; the table shows the median)\n" +
       "  [--cpu-prof DIR]  (a V8 CPU profile of the sra process of the concurrent run)\n" +
       "  [--memory-only]   (only the memory run)\n" +
+      "  [--journal-ab]    (only the concurrent run, --repeat times with the request journal and without)\n" +
       "  [--dump-calls FILE] (one JSON line per request of the concurrent run: problem, purpose, times)\n",
   );
   process.exit(0);

@@ -3,7 +3,8 @@
  * `sra decontaminate` and `sra eval`).
  *
  * Lookup order for a built-in benchmark: --datasets-dir, then $SRA_DATASETS_DIR (under the usual file
- * names), then the cache ($SRA_CACHE_DIR, default ~/.cache/sra/datasets), then a download from the
+ * names), then the cache (`datasets/` under sra's cache root, src/util/cache-dir.ts; then the root itself,
+ * where the files lived before the root held models too), then a download from the
  * pinned origin (or from a mirror: --datasets-url / $SRA_DATASETS_URL + "/" + file name). A download is
  * checked against the pinned sha256 before it is written (tmp file + rename), so a torn or tampered
  * download is never used; a cached file is checked again on every use.
@@ -11,10 +12,10 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import * as fsp from "node:fs/promises";
-import * as os from "node:os";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { InputError, SraError } from "../errors.js";
+import { datasetCacheDirs } from "../util/cache-dir.js";
 import { writeFileAtomic } from "../util/jsonl.js";
 import { parsePythonJson } from "../util/python-json.js";
 import type { BenchmarkFile } from "./sources.js";
@@ -27,8 +28,10 @@ export class BenchmarkFetchError extends SraError {
 export interface DatasetSources {
   /** Directories searched first, in order (--datasets-dir, $SRA_DATASETS_DIR). */
   dirs: string[];
-  /** Where downloads are kept. */
+  /** Where downloads are kept (and looked for first). */
   cacheDir: string;
+  /** Older cache folders, looked in after `cacheDir` (the root of the cache's old layout); never written. */
+  legacyCacheDirs?: string[];
   /** A mirror that replaces the origin: files are fetched from `${baseUrl}/${fileName}`. */
   baseUrl: string | undefined;
   /** Milliseconds for a whole download (default 120 s). */
@@ -38,10 +41,13 @@ export interface DatasetSources {
   fetch?: typeof fetch;
 }
 
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.SRA_CACHE_DIR) return env.SRA_CACHE_DIR;
-  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
-  return path.join(base, "sra", "datasets");
+/** The datasets folder of the cache, and the root where the old layout kept them (`--cache-dir` = the root). */
+export function datasetCaches(
+  env: NodeJS.ProcessEnv = process.env,
+  root?: string,
+): Pick<DatasetSources, "cacheDir" | "legacyCacheDirs"> {
+  const [cacheDir, ...legacyCacheDirs] = datasetCacheDirs(env, root) as [string, ...string[]];
+  return { cacheDir, legacyCacheDirs };
 }
 
 export function sha256Of(data: Uint8Array): string {
@@ -128,8 +134,9 @@ export async function locateBuiltin(
       return { file, data, origin: "local" };
     }
   }
-  const cached = path.join(sources.cacheDir, spec.fileName);
-  if (existsSync(cached)) {
+  for (const dir of [sources.cacheDir, ...(sources.legacyCacheDirs ?? [])]) {
+    const cached = path.join(dir, spec.fileName);
+    if (!existsSync(cached)) continue;
     const data = await fsp.readFile(cached);
     if (sha256Of(data) === spec.sha256) return { file: cached, data, origin: "cache" };
     sources.notify(

@@ -63,7 +63,7 @@ export function decontaminateCommand(): Command {
     )
     .option(
       "--cache-dir <dir>",
-      "where downloaded benchmarks are kept (default: $SRA_CACHE_DIR, else ~/.cache/sra/datasets)",
+      "sra's cache root; downloaded benchmarks are kept in its datasets/ folder (default: $SRA_CACHE_DIR, else ~/.cache/sra)",
     )
     .option(
       "--ngram <n>",

@@ -49,7 +49,9 @@ const HELP_ORDER: readonly string[] = [
   "promptsDir",
   "input.limit",
   "input.onlyUnsolved",
+  "engine",
   "server.baseUrls",
+  "llamaCpp.gguf",
   "servedModel",
   "server.apiKeyEnv",
   "run.concurrency",
@@ -57,6 +59,10 @@ const HELP_ORDER: readonly string[] = [
   "server.adaptive",
   "server.timeoutSec",
   "server.maxOutageSec",
+  "llamaCpp.parallel",
+  "llamaCpp.threads",
+  "llamaCpp.contextSize",
+  "llamaCpp.gpu",
   "run.maxFailures",
   "execute.workers",
   "execute.python",
@@ -98,7 +104,8 @@ export function evalCommand(run: (options: EvalOptions) => Promise<unknown> = ru
   const command = new Command("eval").description(
     "Measure pass@1 / pass@k on HumanEval(+), MBPP(+) or a benchmark file of your own, as the paper does: " +
       "the model answers each task (or --samples gives the answers), each answer runs in the sandboxed executor, " +
-      "verdicts follow evalplus's rules. One folder per benchmark under --out; rerun the same command to resume. " +
+      "verdicts follow evalplus's rules. The model runs as in generate: on --base-url server(s), else in this " +
+      "process with llama.cpp. One folder per benchmark under --out; rerun the same command to resume. " +
       "`sra eval compare` puts runs side by side.",
   );
   const entries = addTableOptions(command, EVAL_SETTINGS, {

@@ -14,11 +14,8 @@ import { addTableOptions, logAndProgressOptions, tableSettings } from "./options
 
 /** The command's own options (not settings of the run). */
 const OWN_OPTIONS = {
-  "--out": () =>
-    new Option(
-      "--out <dir>",
-      "run directory (required; created, or resumed when it exists)",
-    ).makeOptionMandatory(),
+  // Not commander-mandatory: runGenerate reports it with the other missing options, in one message.
+  "--out": () => new Option("--out <dir>", "run directory (required; created, or resumed when it exists)"),
   "--config": () =>
     new Option(
       "--config <file>",
@@ -28,7 +25,7 @@ const OWN_OPTIONS = {
 };
 
 interface OwnFlags {
-  out: string;
+  out?: string;
   config?: string;
   logLevel: LogLevel;
   progress: boolean;
@@ -42,12 +39,18 @@ const HELP_ORDER: readonly string[] = [
   "model",
   "input.problems",
   "--out",
+  "engine",
   "server.baseUrls",
+  "llamaCpp.gguf",
   "servedModel",
   "server.apiKeyEnv",
   "run.concurrency",
   "server.maxRequests",
   "server.adaptive",
+  "llamaCpp.parallel",
+  "llamaCpp.threads",
+  "llamaCpp.contextSize",
+  "llamaCpp.gpu",
   "search.iterations",
   "search.timeBudgetSec",
   "search.branches",
@@ -74,6 +77,7 @@ const HELP_ORDER: readonly string[] = [
   "server.timeoutSec",
   "server.maxOutageSec",
   "run.retryFailures",
+  "run.journal",
 ];
 const TRAILING = ["--config", "--log-level", "--no-progress"] as const;
 
@@ -88,6 +92,8 @@ export function generateCommand(run: (options: GenerateOptions) => Promise<unkno
   const command = new Command("generate").description(
     "Search step-by-step plans with SRA-MCTS, then turn each plan into code, writing an " +
       "append-only, resumable run directory (rerun the same command to resume). " +
+      "With --base-url (or $OPENAI_BASE_URL) the model is served by OpenAI-compatible server(s); without, " +
+      "sra runs it in this process with llama.cpp (no server; the preset's GGUF is downloaded once). " +
       "Defaults are shown with each flag (sampling comes from the model preset); --config and flags override them.",
   );
   const entries = addTableOptions(command, GENERATE_SETTINGS, {
@@ -97,7 +103,7 @@ export function generateCommand(run: (options: GenerateOptions) => Promise<unkno
   });
   return command.action(async (flags: OwnFlags, cmd: Command) => {
     await run({
-      out: flags.out,
+      ...(flags.out === undefined ? {} : { out: flags.out }),
       configFile: flags.config,
       logLevel: flags.logLevel,
       progress: flags.progress,

@@ -159,6 +159,14 @@ export function tableOption(entry: TableEntry, defaults: unknown): Option {
   return option;
 }
 
+/** The `--no-` twin of a negatable boolean row (--no-guided), or undefined for any other row. */
+export function tableNegation(entry: TableEntry): Option | undefined {
+  const { row } = entry;
+  if (row.negatable === undefined || row.flag === undefined) return undefined;
+  const name = row.flag.split(" ")[0] as string;
+  return new Option(`--no-${name.replace(/^--/, "")}`, row.negatable);
+}
+
 /**
  * The settings typed on the command line: each table flag that was given, its value at its path
  * (and at the paths it also sets). A flag left out sets nothing, so the layers below it show through.
@@ -198,8 +206,11 @@ export function addTableOptions(
     const own = layout.own[key];
     const entry = byPath.get(key);
     if (own) command.addOption(own());
-    else if (entry) command.addOption(tableOption(entry, defaults));
-    else throw new Error(`${command.name()} --help: no option for ${key}`);
+    else if (entry) {
+      command.addOption(tableOption(entry, defaults));
+      const negation = tableNegation(entry);
+      if (negation) command.addOption(negation);
+    } else throw new Error(`${command.name()} --help: no option for ${key}`);
   }
   return entries;
 }

@@ -13,7 +13,7 @@ import {
   isBuiltinBenchmark,
   parseUserBenchmarkSpec,
 } from "../decontaminate/benchmarks.js";
-import { defaultCacheDir, type LoadedBenchmark, loadBenchmark } from "../decontaminate/datasets.js";
+import { datasetCaches, type LoadedBenchmark, loadBenchmark } from "../decontaminate/datasets.js";
 import { DECONTAMINATE_DEFAULTS } from "../decontaminate/defaults.js";
 import { type BenchmarkItem, NgramIndex } from "../decontaminate/ngram-index.js";
 import { DENOMINATORS, type Denominator, scoreMatch } from "../decontaminate/overlap.js";
@@ -45,7 +45,7 @@ export interface DecontaminateOptions {
   datasetsDir?: string;
   /** A mirror for downloads (default $SRA_DATASETS_URL, else the pinned origins). */
   datasetsUrl?: string;
-  /** Where downloads are cached (default $SRA_CACHE_DIR, else ~/.cache/sra/datasets). */
+  /** The cache root (default $SRA_CACHE_DIR, else ~/.cache/sra): downloads go to its datasets/ folder. */
   cacheDir?: string;
   ngram?: number;
   threshold?: number;
@@ -159,7 +159,7 @@ async function loadAll(o: DecontaminateOptions, notify: (m: string) => void): Pr
   const dirs = [o.datasetsDir, env.SRA_DATASETS_DIR].filter((d): d is string => d !== undefined && d !== "");
   const sources = {
     dirs,
-    cacheDir: o.cacheDir ?? defaultCacheDir(env),
+    ...datasetCaches(env, o.cacheDir),
     baseUrl: o.datasetsUrl ?? (env.SRA_DATASETS_URL || undefined),
     notify,
     ...(o.fetch ? { fetch: o.fetch } : {}),

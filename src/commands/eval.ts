@@ -15,7 +15,7 @@
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { type EvalBenchmark, loadEvalBenchmark } from "../benchmarks/eval-tasks.js";
-import { type DatasetSources, defaultCacheDir, sha256Of } from "../benchmarks/files.js";
+import { type DatasetSources, datasetCaches, sha256Of } from "../benchmarks/files.js";
 import {
   cannotReadError,
   IncompleteEvalError,
@@ -25,9 +25,9 @@ import {
 } from "../errors.js";
 import {
   damagedConfigError,
-  EVAL_RESULT_FIELDS,
   type EvalConfig,
   type EvalSettings,
+  evalResultFields,
   readEvalSettingsFile,
   resolveEvalConfig,
 } from "../eval/eval-config.js";
@@ -41,15 +41,18 @@ import { readResults, readSampleLines, sampleKey } from "../eval-dir/records.js"
 import { Executor } from "../execute/executor.js";
 import { workersOf } from "../execute/settings.js";
 import { createLlmStack, type LlmStack, type LlmStackOptions } from "../llm/create-llm-stack.js";
-import { checkLlmServers, checkWarnings } from "../llm/open-llm.js";
+import { downloadProgressPrinter } from "../llm/llama-cpp/download-progress.js";
+import { checkLocalGguf } from "../llm/llama-cpp/model-file.js";
+import { checkLlm, type LlmCheck, withCheck } from "../llm/open-llm.js";
 import { loadPresets, resolveModel } from "../llm/presets.js";
-import { diffResultFields, formatDifference } from "../run/config.js";
+import { diffResultFields, formatDifference, ggufIdentity } from "../run/config.js";
 import { PLACEHOLDER_API_KEY } from "../run/generate-settings.js";
 import { createRunStop, installInterruptHandlers, type RunStop } from "../run/interrupt.js";
 import type { ProgressStream } from "../run/progress.js";
-import { llmStackOptions, readApiKey } from "../run/resolve-config.js";
+import { type LlmSections, llmStackOptions, readApiKey } from "../run/resolve-config.js";
 import { acquireRunLock, type RunLock } from "../run/run-lock.js";
 import { readSavedConfig } from "../run-dir/config-file.js";
+import { cacheRoot } from "../util/cache-dir.js";
 import { createLogger, type LogLevel } from "../util/logger.js";
 import { checkDirPath } from "../util/output-dir.js";
 import { VERSION } from "../version.js";
@@ -75,7 +78,7 @@ export interface EvalIo {
   signal?: AbortSignal;
   handleSignals?: boolean;
   /** How each folder's LLM stack is made (default createLlmStack): tests give it a clock. */
-  llmStack?: (options: LlmStackOptions) => LlmStack;
+  llmStack?: (options: LlmStackOptions) => LlmStack | Promise<LlmStack>;
 }
 
 export interface EvalReport {
@@ -88,6 +91,7 @@ interface Prepared {
   config: EvalConfig;
   prompts: EvalPromptSet | undefined;
   apiKey: string | undefined;
+  /** The cache root (datasets/, expected/ below it). */
   cacheDir: string;
   benchmarks: { folder: string; full: EvalBenchmark; benchmark: EvalBenchmark }[];
   /** --samples: the file's text. */
@@ -137,11 +141,19 @@ async function prepare(options: EvalOptions, io: EvalIo): Promise<Prepared> {
     samplesText = data.toString("utf8");
   }
   const apiKey = config.source === "model" ? readApiKey(config, io.env) : undefined;
+  if (config.engine === "llama-cpp" && config.model) {
+    // Which model file runs, in config.json: a resumed folder must be scored by the same one.
+    const preset = resolveModel(config.model.name, presets);
+    config.model.gguf = await ggufIdentity({ llamaCpp: config.llamaCpp, model: config.model }, preset, (f) =>
+      checkLocalGguf(f).then((m) => ({ path: m.path, bytes: m.bytes })),
+    );
+  }
   await checkDirPath(out, "--out");
-  const cacheDir = config.datasets.cacheDir ?? defaultCacheDir(io.env);
+  // The cache root: datasets/ for the benchmarks, expected/ for the canonical outputs.
+  const cacheDir = cacheRoot(io.env, config.datasets.cacheDir ?? undefined);
   const sources: DatasetSources = {
     dirs: [config.datasets.dir, io.env.SRA_DATASETS_DIR].filter((d): d is string => !!d),
-    cacheDir,
+    ...datasetCaches(io.env, cacheDir),
     baseUrl: config.datasets.url ?? (io.env.SRA_DATASETS_URL || undefined),
     notify: (message) => io.stderr.write(`sra eval: ${message}\n`),
   };
@@ -210,7 +222,7 @@ async function planFolder(
     throw damagedConfigError(saved.file, saved.reason === "type" ? "wrong type" : saved.error);
   }
   if (saved.status === "ok") {
-    const diffs = diffResultFields(saved.raw, config, EVAL_RESULT_FIELDS);
+    const diffs = diffResultFields(saved.raw, config, evalResultFields(config.engine));
     if (diffs.length > 0) {
       throw new UsageError(
         `${saved.file}: this folder was scored with other settings\n${diffs.map((d) => `  ${formatDifference(d)}`).join("\n")}`,
@@ -272,8 +284,12 @@ function toCheck(f: Folder): number {
 function formatStart(run: Prepared, folders: readonly Folder[]): string {
   const c = run.config;
   const g = c.generation;
+  const where =
+    c.engine === "llama-cpp"
+      ? `in process (llama.cpp, ${c.llamaCpp.gguf ?? "the preset's GGUF"})`
+      : `at ${c.server.baseUrls.join(", ")}`;
   const what = c.model
-    ? `model ${c.model.servedModel} at ${c.server.baseUrls.join(", ")}; n ${g?.n}, ${g?.greedy ? "greedy" : `temperature ${g?.temperature}, top-p ${g?.topP}`}` +
+    ? `model ${c.model.servedModel} ${where}; n ${g?.n}, ${g?.greedy ? "greedy" : `temperature ${g?.temperature}, top-p ${g?.topP}`}` +
       (g?.instruction !== null && g?.instruction !== undefined
         ? `, instruction "${g.instruction.slice(0, 40)}${g.instruction.length > 40 ? "…" : ""}"`
         : "")
@@ -315,14 +331,15 @@ async function runFolders(
     : undefined;
   const outcomes: FolderOutcome[] = [];
   try {
-    const warnings = await checkServers(run, folders);
+    const check = await checkTheModel(run, folders, io);
+    const warnings = check.warnings;
     io.stderr.write(formatStart(run, folders));
     for (const w of warnings) io.stderr.write(`sra: warning: ${w}\n`);
     if (executor)
       io.stderr.write(
         `  executor: ${executor.workers} workers, Python ${executor.python.version} (${executor.python.executable}); network: ${executor.sandbox.network}\n`,
       );
-    const ctx = folderContext(run, options, io, stop, executor, locks);
+    const ctx = folderContext(run, options, io, { stop, executor, locks, check });
     for (const f of folders) {
       if (stop.signal.aborted) break;
       const outcome = await runFolder(f, ctx);
@@ -337,27 +354,56 @@ async function runFolders(
   return finish(run, outcomes, stop, io);
 }
 
-/** The server check (model mode, when something is to be generated): unreachable, 401, not served. */
-async function checkServers(run: Prepared, folders: readonly Folder[]): Promise<string[]> {
-  if (!run.config.model || !run.apiKey || !folders.some((f) => f.jobs.length > 0)) return [];
-  return checkWarnings(
-    await checkLlmServers(
-      llmStackOptions({ server: run.config.server, model: run.config.model }, run.apiKey),
-    ),
-  );
+/** The LLM sections of a model-mode config, as generate's llmStackOptions takes them. */
+function llmSections(config: EvalConfig): LlmSections | undefined {
+  if (!config.model || !config.engine) return undefined;
+  return { engine: config.engine, server: config.server, model: config.model, llamaCpp: config.llamaCpp };
+}
+
+/**
+ * The model, before any folder is written, when something is to be generated: the servers serve it
+ * (unreachable, 401, not served: exit 1 now), or in process the engine loads and the model file is
+ * there (downloaded now, with its progress on stderr; Ctrl-C ends a download with exit 130).
+ */
+async function checkTheModel(run: Prepared, folders: readonly Folder[], io: EvalIo): Promise<LlmCheck> {
+  const sections = llmSections(run.config);
+  if (!sections || !run.apiKey || !folders.some((f) => f.jobs.length > 0)) return { warnings: [] };
+  const download = downloadProgressPrinter(io.stderr);
+  const interrupted = new AbortController();
+  const interrupt = io.handleSignals
+    ? installInterruptHandlers(() =>
+        interrupted.abort(
+          new InterruptedError("interrupted before the first sample (checking or downloading the model)", {
+            hint: "rerun the same command",
+          }),
+        ),
+      )
+    : undefined;
+  const signal = io.signal ? AbortSignal.any([io.signal, interrupted.signal]) : interrupted.signal;
+  try {
+    const o = llmStackOptions(sections, run.apiKey, io.env);
+    return await checkLlm(
+      o.inProcess
+        ? { ...o, inProcess: { ...o.inProcess, onDownloadProgress: download.onProgress, signal } }
+        : o,
+    );
+  } finally {
+    download.end();
+    interrupt?.dispose();
+  }
 }
 
 function folderContext(
   run: Prepared,
   options: EvalOptions,
   io: EvalIo,
-  stop: RunStop,
-  executor: Executor | undefined,
-  locks: RunLock[],
+  parts: { stop: RunStop; executor: Executor | undefined; locks: RunLock[]; check: LlmCheck },
 ): FolderContext {
-  const { config, apiKey } = run;
+  const { apiKey } = run;
+  const { stop, executor, locks, check } = parts;
   const now = run.now;
   const secrets = apiKey && apiKey !== PLACEHOLDER_API_KEY ? [apiKey] : [];
+  const sections = llmSections(run.config);
   return {
     stderr: io.stderr,
     progress: options.progress ?? true,
@@ -366,14 +412,18 @@ function folderContext(
     executor,
     cacheDir: run.cacheDir,
     prompts: run.prompts,
+    // The stack as generate opens it: the check's findings (the model file) kept, Ctrl-C ends a load.
     openStack:
-      config.model && apiKey
-        ? (logger) =>
-            (io.llmStack ?? createLlmStack)({
-              ...llmStackOptions({ server: config.server, model: config.model! }, apiKey),
+      sections && apiKey
+        ? async (logger) => {
+            const o = withCheck(llmStackOptions(sections, apiKey, io.env), check);
+            return (io.llmStack ?? createLlmStack)({
+              ...o,
+              ...(o.inProcess ? { inProcess: { ...o.inProcess, signal: stop.signal } } : {}),
               logger,
               now,
-            })
+            });
+          }
         : undefined,
     openLogger: (dir) =>
       createLogger({ level: options.logLevel ?? "info", file: path.join(dir, EVAL_FILES.log), secrets }),

@@ -18,12 +18,15 @@ import * as path from "node:path";
 import { describeError, InterruptedError, TooManyFailuresError } from "../errors.js";
 import { workersOf } from "../execute/settings.js";
 import { createLlmStack, type LlmStack, type LlmStackOptions } from "../llm/create-llm-stack.js";
-import { checkLlmServers, checkWarnings } from "../llm/open-llm.js";
+import { downloadProgressPrinter } from "../llm/llama-cpp/download-progress.js";
+import type { DownloadProgress } from "../llm/llama-cpp/model-file.js";
+import { checkLlm, type LlmCheck, withCheck } from "../llm/open-llm.js";
 import type { PromptSet } from "../roles/prompts.js";
 import { formatBanner, formatReadNotes } from "../run/banner.js";
 import { codeChecksRun, ensurePython, executorChecker } from "../run/code-checks.js";
 import type { RunConfig, Settings } from "../run/config.js";
 import { createEngine, type Engine } from "../run/engine.js";
+import { failedRunReason, maxFailuresOf } from "../run/failure-budget.js";
 import { PLACEHOLDER_API_KEY } from "../run/generate-settings.js";
 import { createRunStop, installInterruptHandlers, type RunStop } from "../run/interrupt.js";
 import { runPool } from "../run/pool.js";
@@ -46,8 +49,10 @@ import {
   type RunCounters,
   type RunSummary,
 } from "../run/summary.js";
+import { WorkInProgress } from "../run/work-in-progress.js";
 import { type RunAppenders, runProblem, type WorkerContext } from "../run/worker.js";
 import { writeRunConfig } from "../run-dir/config-file.js";
+import { openJournal, type RequestJournal } from "../run-dir/journal.js";
 import { RUN_FILES, runPath } from "../run-dir/layout.js";
 import { computeRunTotals } from "../run-dir/read-run.js";
 import { openRecordAppender } from "../run-dir/records.js";
@@ -63,8 +68,8 @@ export { hashPromptSet } from "../run/resolve-config.js";
 export type GenerateConfig = RunConfig;
 
 export interface GenerateOptions {
-  /** The run directory. */
-  out: string;
+  /** The run directory (required: when absent, runGenerate says so with any other missing option). */
+  out?: string;
   /** The flags, as the top settings layer (fields left out are not set). */
   settings: Settings;
   /** --config file. */
@@ -90,7 +95,7 @@ export interface GenerateIo {
    * How the run's LLM stack is made from its options (default createLlmStack): for library users
    * with a stack of their own, and for tests that give it a clock and a sleep.
    */
-  llmStack?: (options: LlmStackOptions) => LlmStack;
+  llmStack?: (options: LlmStackOptions) => LlmStack | Promise<LlmStack>;
 }
 
 export interface GenerateResult {
@@ -122,8 +127,12 @@ interface Prepared {
 interface OpenRun {
   logger: Logger;
   files: RunAppenders;
-  /** Server-check warnings, for the banner. */
-  warnings: string[];
+  /** What the check found: server warnings for the banner, or the in-process engine's model file. */
+  check: LlmCheck;
+  /** The request journal (undefined with --no-journal). */
+  journal?: RequestJournal;
+  /** Where a warning during the run goes (stderr; above the progress bar once it is drawn). */
+  notice: { say: (text: string) => void };
 }
 
 /** How the pool ended. */
@@ -154,8 +163,10 @@ export async function runGenerate(options: GenerateOptions, io: GenerateIo): Pro
 async function prepare(options: GenerateOptions, io: GenerateIo, lock: LockHolder): Promise<Prepared> {
   const now = io.now ?? Date.now;
   const startedAt = now();
-  const dir = path.resolve(options.out);
-  const { config, prompts } = await resolveConfig(options, io.env, new Date(startedAt));
+  const missing = options.out ? [] : ["--out <dir> (the run directory)"];
+  const { config, prompts } = await resolveConfig({ ...options, missing }, io.env, new Date(startedAt));
+  // resolveConfig threw if --out was missing.
+  const dir = path.resolve(options.out as string);
   const apiKey = readApiKey(config, io.env);
   // --out must be able to be a directory (a path under a file fails here, not as a bare ENOTDIR).
   await checkDirPath(dir, "--out");
@@ -203,22 +214,9 @@ async function openRun(
   const { created } = await prepareOutputDir(dir, "--out");
   await lockRunDir(dir, lock, io);
   await removeStaleTempFiles(dir, Object.values(RUN_FILES));
-  // The server(s), before the first problem: unreachable, 401, model not served -> exit 1 now.
-  // And the Python that checks the code (a missing one is said now, not after the first search).
-  let warnings: string[] = [];
-  if (selection.counts.todo > 0) {
-    try {
-      if (codeChecksRun(config)) ensurePython(config.check.python);
-      warnings = checkWarnings(await checkLlmServers(llmStackOptions(config, apiKey)));
-    } catch (e) {
-      // Nothing was run: leave no empty run directory behind (only one we created just now).
-      if (created) {
-        await lock.held?.release();
-        await fsp.rmdir(dir).catch(() => undefined);
-      }
-      throw e;
-    }
-  }
+  // The model, before the first problem (and before the run directory holds anything).
+  const nothing: LlmCheck = { warnings: [] };
+  const check = selection.counts.todo > 0 ? await checkTheModel(run, io, { created, lock }) : nothing;
   await makeDirectory(dir);
   await writeRunConfig(dir, config);
   const logger = createLogger({
@@ -255,7 +253,8 @@ async function openRun(
     },
     "generate: start",
   );
-  for (const w of warnings) logger.warn({ warning: w }, "generate: server check");
+  for (const w of check.warnings) logger.warn({ warning: w }, "generate: server check");
+  if (check.modelFile) logger.info({ modelFile: check.modelFile }, "generate: in-process model file");
   const stage = config.stage;
   const files: RunAppenders = {
     trees: stage === "code" ? undefined : await openRecordAppender(dir, "trees"),
@@ -263,7 +262,76 @@ async function openRun(
     samples: stage === "plans" ? undefined : await openRecordAppender(dir, "samples"),
     failures: await openRecordAppender(dir, "failures"),
   };
-  return { logger, files, warnings };
+  const notice = { say: (text: string) => void io.stderr.write(`${text}\n`) };
+  const journal = config.run.journal ? await openRunJournal(run, logger, notice) : undefined;
+  return { logger, files, check, notice, ...(journal ? { journal } : {}) };
+}
+
+/**
+ * The server(s), before the first problem: unreachable, 401, model not served -> exit 1 now. In
+ * process: the engine is installed and the model file is there (downloaded now if need be; Ctrl-C
+ * ends a download with exit 130). A failure leaves no run directory behind that this call made.
+ */
+async function checkTheModel(
+  run: Prepared,
+  io: GenerateIo,
+  made: { created: boolean; lock: LockHolder },
+): Promise<LlmCheck> {
+  const download = downloadProgressPrinter(io.stderr);
+  const interrupted = new AbortController();
+  const interrupt = io.handleSignals
+    ? installInterruptHandlers(() =>
+        interrupted.abort(
+          new InterruptedError("interrupted before the first problem (checking or downloading the model)", {
+            hint: "rerun the same command",
+          }),
+        ),
+      )
+    : undefined;
+  const signal = io.signal ? AbortSignal.any([io.signal, interrupted.signal]) : interrupted.signal;
+  try {
+    // The Python that checks the code too: a missing one is said now, not after the first search.
+    if (codeChecksRun(run.config)) ensurePython(run.config.check.python);
+    const options = llmStackOptions(run.config, run.apiKey, io.env);
+    return await checkLlm(withDownload(options, signal, download.onProgress));
+  } catch (e) {
+    download.end();
+    if (made.created) {
+      await made.lock.held?.release();
+      await fsp.rmdir(run.dir).catch(() => undefined);
+    }
+    throw e;
+  } finally {
+    interrupt?.dispose();
+  }
+}
+
+/** In process: the download's progress on stderr, and the signal that aborts it. */
+function withDownload(
+  o: LlmStackOptions,
+  signal: AbortSignal,
+  onDownloadProgress: (p: DownloadProgress) => void,
+): LlmStackOptions {
+  if (!o.inProcess) return o;
+  return { ...o, inProcess: { ...o.inProcess, onDownloadProgress, signal } };
+}
+
+/** The request journal of the run directory, its leftovers of finished problems pruned. */
+function openRunJournal(run: Prepared, logger: Logger, notice: OpenRun["notice"]): Promise<RequestJournal> {
+  const { config, state } = run;
+  return openJournal(run.dir, {
+    model: config.model.servedModel,
+    // Left by a crash after the problem's outcome was written: nothing will ask for them again.
+    isFinished: (id) =>
+      state.sampleIds.has(id) ||
+      state.failures.has(id) ||
+      (config.stage === "plans" && state.planIds.has(id)),
+    now: run.now,
+    warn: (message, fields) => {
+      logger.warn(fields, message);
+      notice.say(`sra: warning: ${message}`);
+    },
+  });
 }
 
 async function runThePool(
@@ -276,6 +344,7 @@ async function runThePool(
   const { dir, config, now, startedAt } = run;
   const { logger, files } = opened;
   const counters = createRunCounters();
+  const work = new WorkInProgress();
   const stop = createRunStop();
   const outcome: PoolOutcome = { stop, counters };
   // One executor per run, started at the first check and closed at the end.
@@ -302,6 +371,11 @@ async function runThePool(
         cap: s?.cap ?? config.server.maxRequests,
         elapsedMs: now() - startedAt,
         waitingForServer: s?.waitingForServer ?? false,
+        work: {
+          running: work.runningCalls(),
+          finished: work.finishedProblems,
+          finishedCalls: work.finishedCalls,
+        },
       };
     },
   });
@@ -315,9 +389,17 @@ async function runThePool(
       })
     : undefined;
   try {
-    io.stderr.write(formatBanner(dir, config, selection.counts));
-    for (const w of opened.warnings) io.stderr.write(`sra: warning: ${w}\n`);
-    io.stderr.write(formatReadNotes(selection.readStats));
+    const todo = selection.counts.todo > 0 && !stop.signal.aborted;
+    // In process the model is loaded first (a second or two), so the banner can say how it runs.
+    if (todo) outcome.stack = await openStack(run, opened, io, stop.signal);
+    io.stderr.write(formatBanner(dir, config, selection.counts, outcome.stack?.describe()));
+    for (const w of opened.check.warnings) io.stderr.write(`sra: warning: ${w}\n`);
+    io.stderr.write(
+      formatReadNotes(selection.readStats, {
+        count: selection.counts.duplicatesSkipped,
+        examples: selection.repeats,
+      }),
+    );
     const { readStats } = selection;
     if (readStats.invalid > 0) {
       logger.warn(
@@ -325,26 +407,24 @@ async function runThePool(
         "invalid records skipped",
       );
     }
-    if (selection.counts.todo > 0 && !stop.signal.aborted) {
-      outcome.stack = (io.llmStack ?? createLlmStack)({
-        ...llmStackOptions(config, run.apiKey),
-        logger,
-        now,
-      });
+    if (todo && outcome.stack) {
       const ctx: WorkerContext = {
         config,
         engine: (io.engine ?? createEngine)(config, run.prompts),
         llm: outcome.stack.llm,
+        ...(opened.journal ? { journal: opened.journal } : {}),
         rng: createRng(config.seed),
         now,
         signal: stop.signal,
         files,
         counters,
+        work,
         logger,
         message: (text) => progress.message(text),
         stop: (cause, detail) => stop.stop(cause, detail),
         ...(checker ? { checker } : {}),
       };
+      opened.notice.say = (text) => progress.message(text);
       progress.start();
       const tasks = scheduleTasks(dir, config, run.state, selection);
       await runPool(tasks, { concurrency: config.run.concurrency, signal: stop.signal }, (task) =>
@@ -359,10 +439,39 @@ async function runThePool(
     interrupt?.dispose();
     io.signal?.removeEventListener("abort", onExternalAbort);
     await Promise.allSettled(Object.values(files).map((a) => a?.close()));
+    await opened.journal?.close();
     await outcome.stack?.close().catch(() => undefined);
     await checker?.close().catch(() => undefined);
   }
   return outcome;
+}
+
+/** The run's LLM stack, with what the check found (the in-process model file) and the run's stop signal. */
+async function openStack(
+  run: Prepared,
+  opened: OpenRun,
+  io: GenerateIo,
+  signal: AbortSignal,
+): Promise<LlmStack> {
+  const options = withCheck(llmStackOptions(run.config, run.apiKey, io.env), opened.check);
+  return (io.llmStack ?? createLlmStack)({
+    ...options,
+    ...(options.inProcess ? { inProcess: { ...options.inProcess, signal } } : {}),
+    logger: opened.logger,
+    now: run.now,
+  });
+}
+
+/** A run that went to its end with too many of its problems failed (failedRunReason): exit 1. */
+function failedRunError(reason: string, nothingToDo: boolean): TooManyFailuresError {
+  if (nothingToDo) {
+    return new TooManyFailuresError(`nothing to do: ${reason}`, {
+      hint: "rerun with --retry-failures to redo the failed problems (failures.jsonl says why each failed)",
+    });
+  }
+  return new TooManyFailuresError(`${reason}; finished work is kept`, {
+    hint: "see failures.jsonl and generate.log; fix the cause, then rerun with --retry-failures",
+  });
 }
 
 async function finish(
@@ -374,6 +483,15 @@ async function finish(
 ): Promise<GenerateResult> {
   const { dir, config, now } = run;
   const { stopped } = outcome.stop;
+  const failedBecause =
+    stopped.cause === "completed" && outcome.error === undefined
+      ? failedRunReason(maxFailuresOf(config.run.maxFailures), {
+          done: outcome.counters.done,
+          failed: outcome.counters.failed,
+          alreadyDone: selection.counts.alreadyDone,
+          failedEarlier: selection.counts.failedEarlier,
+        })
+      : undefined;
   // Totals of the whole run directory (every invocation), streamed from its files.
   const totals = await computeRunTotals(dir);
   const summary = buildSummary({
@@ -387,10 +505,13 @@ async function finish(
     finishedAt: now(),
     stopCause: stopped.cause,
     ...(stopped.detail ? { stopDetail: stopped.detail } : {}),
+    ...(failedBecause ? { failedBecause } : {}),
     problems: selection.counts,
     counters: outcome.counters,
     totals,
     llm: outcome.stack?.stats() ?? null,
+    engine: outcome.stack?.describe() ?? null,
+    journal: opened.journal?.stats() ?? null,
   });
   // A summary that cannot be written (the disk that stopped the run is still full) must not hide
   // why the run stopped, nor keep the summary from the terminal.
@@ -417,5 +538,6 @@ async function finish(
       hint: "see failures.jsonl and generate.log; fix the cause, then rerun with --retry-failures",
     });
   }
+  if (failedBecause !== undefined) throw failedRunError(failedBecause, selection.counts.todo === 0);
   return { config, summary };
 }

@@ -9,14 +9,14 @@
  * either absent or complete. Records stream through: only ids and content hashes are kept.
  */
 import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { ConfigError, InputError, MergeConflictError, OutputError, UsageError } from "../errors.js";
-import { diffResultFields, formatDifference } from "../run/config.js";
+import { diffRunConfigs, formatDifference } from "../run/config.js";
 import { readSavedConfig, writeRunConfig } from "../run-dir/config-file.js";
 import { MERGE_REPORT_FILE, RUN_FILES, runPath } from "../run-dir/layout.js";
 import { fileExists, idLines, RECORD_SCHEMAS } from "../run-dir/records.js";
+import { openLineWriter } from "../util/jsonl.js";
 import { makeDirectory } from "../util/output-dir.js";
 import { parseJson } from "../util/parse-json.js";
 
@@ -69,35 +69,6 @@ async function readConfig(dir: string): Promise<Record<string, unknown>> {
     throw new InputError(`invalid config.json: ${why}`, { file: read.file });
   }
   return read.raw;
-}
-
-/** A line writer that respects back-pressure. */
-function openWriter(file: string) {
-  const stream = createWriteStream(file, { encoding: "utf8" });
-  let failed: Error | undefined;
-  stream.on("error", (e) => {
-    failed = e;
-  });
-  return {
-    async write(line: string): Promise<void> {
-      if (failed) throw failed;
-      if (!stream.write(`${line}\n`)) {
-        await new Promise<void>((resolve, reject) => {
-          stream.once("drain", resolve);
-          stream.once("error", reject);
-        });
-      }
-    },
-    close(): Promise<void> {
-      return new Promise((resolve, reject) => {
-        if (failed) {
-          reject(failed);
-          return;
-        }
-        stream.end((e?: Error | null) => (e ? reject(e) : resolve()));
-      });
-    },
-  };
 }
 
 export async function runMerge(options: MergeOptions, io: MergeIo): Promise<MergeReport> {
@@ -196,7 +167,7 @@ async function agreeingConfig(dirs: readonly string[]): Promise<Record<string, u
   const first = configs[0] as Record<string, unknown>;
   const issues: string[] = [];
   for (let i = 1; i < configs.length; i++) {
-    for (const d of diffResultFields(first, configs[i])) {
+    for (const d of diffRunConfigs(first, configs[i])) {
       issues.push(
         `${path.basename(dirs[i] as string)}: ${formatDifference(d).replace("this command has", "it has")}`,
       );
@@ -228,7 +199,7 @@ async function mergeKind(
 ): Promise<Set<string>> {
   const { dirs, report } = m;
   const kept = new Map<string, { hash: string; from: number }>();
-  const writer = openWriter(path.join(m.tmp, RUN_FILES[kind]));
+  const writer = openLineWriter(path.join(m.tmp, RUN_FILES[kind]));
   for (let i = 0; i < dirs.length; i++) {
     for await (const { id, text } of idLines(runPath(dirs[i] as string, kind))) {
       (report.inputs[i] as MergeReport["inputs"][number])[kind]++;
@@ -268,7 +239,7 @@ async function mergeKind(
 /** Failures: dropped when any run finished that id; deduplicated by id (first kept). */
 async function mergeFailures(m: Merging, sampleIds: Set<string>, planIds: Set<string>): Promise<void> {
   const { dirs, report } = m;
-  const failureWriter = openWriter(path.join(m.tmp, RUN_FILES.failures));
+  const failureWriter = openLineWriter(path.join(m.tmp, RUN_FILES.failures));
   const failureIds = new Set<string>();
   for (let i = 0; i < dirs.length; i++) {
     const file = runPath(dirs[i] as string, "failures");

@@ -20,7 +20,7 @@ import {
 export {
   BenchmarkFetchError,
   type DatasetSources,
-  defaultCacheDir,
+  datasetCaches,
   findLocal,
   locateBuiltin,
   parseRecords,

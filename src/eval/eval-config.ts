@@ -8,8 +8,16 @@
 import * as path from "node:path";
 import { z } from "zod";
 import { ConfigError, UsageError } from "../errors.js";
+import { DEFAULT_PARALLEL } from "../llm/llama-cpp/defaults.js";
+import { type EngineName, engineSchema, IN_PROCESS_DEFAULTS } from "../llm/llm-settings.js";
 import type { ModelPreset } from "../llm/presets.js";
-import { modelSectionSchema, resolveModelSection, type Settings } from "../run/config.js";
+import {
+  IN_PROCESS_RESULT_FIELDS,
+  modelSectionSchema,
+  resolveEngine,
+  resolveModelSection,
+  type Settings,
+} from "../run/config.js";
 import {
   flagsByPath,
   partialTableSchema,
@@ -27,6 +35,7 @@ export const EVAL_CONFIG_VERSION = 1;
 const {
   model: _model,
   servedModel: _servedModel,
+  engine: _engine,
   samples: _samples,
   generation: _generation,
   promptsDir: _promptsDir,
@@ -60,6 +69,8 @@ export const evalConfigSchema = z
     /** "model": the model answers each task; "samples": --samples FILE is evaluated as it is. */
     source: z.enum(["model", "samples"]),
     benchmarks: sections.benchmarks,
+    /** Which engine runs the model; null with --samples (no model). */
+    engine: engineSchema.nullable(),
     model: modelSectionSchema.nullable(),
     samples: z.object({ file: z.string(), sha256: z.string() }).strict().nullable(),
     generation: generationSectionSchema.nullable(),
@@ -68,6 +79,7 @@ export const evalConfigSchema = z
     datasets: sections.datasets,
     execute: sections.execute,
     server: sections.server,
+    llamaCpp: sections.llamaCpp,
     run: sections.run,
   })
   .strict();
@@ -89,6 +101,7 @@ export const EVAL_FLAG_FOR_PATH: Readonly<Record<string, string>> = {
  */
 export const EVAL_RESULT_FIELDS = [
   "source",
+  "engine",
   "benchmark.sha256",
   "model.servedModel",
   "model.systemRole",
@@ -100,6 +113,23 @@ export const EVAL_RESULT_FIELDS = [
   "generation.instruction",
   "prompts.hash",
 ] as const;
+
+/** The result fields of a folder scored with this engine (in process: the model file, the context). */
+export function evalResultFields(engine: EngineName | null | undefined): string[] {
+  return engine === "llama-cpp"
+    ? [...EVAL_RESULT_FIELDS, ...IN_PROCESS_RESULT_FIELDS]
+    : [...EVAL_RESULT_FIELDS];
+}
+
+/** The defaults that differ in process (a request deadline of an hour, 2 samples per sequence). */
+function inProcessLayer(engine: EngineName | null, flags: EvalSettings, file?: EvalSettings): EvalSettings {
+  if (engine !== "llama-cpp") return {};
+  const parallel = flags.llamaCpp?.parallel ?? file?.llamaCpp?.parallel ?? DEFAULT_PARALLEL;
+  return {
+    server: { timeoutSec: IN_PROCESS_DEFAULTS.timeoutSec },
+    run: { concurrency: IN_PROCESS_DEFAULTS.problemsPerSequence * parallel },
+  };
+}
 
 export interface ResolveEvalInput {
   flags: EvalSettings;
@@ -190,9 +220,13 @@ function resolveGeneration(merged: Record<string, unknown>, flags: EvalSettings)
  */
 export function resolveEvalConfig(input: ResolveEvalInput): EvalConfig {
   const envBase = input.env.OPENAI_BASE_URL?.trim();
+  const samplesSetting = input.flags.samples ?? input.file?.samples ?? null;
+  // A model runs only without --samples: then the engine by generate's rule.
+  const engine = samplesSetting === null ? resolveEngine(input.flags, input.file, input.env) : null;
   const merged = mergeLayers(
     tableDefaults(EVAL_SETTINGS),
     envBase ? { server: { baseUrls: [envBase] } } : {},
+    inProcessLayer(engine, input.flags, input.file),
     input.file ?? {},
     input.flags,
   );
@@ -214,8 +248,10 @@ export function resolveEvalConfig(input: ResolveEvalInput): EvalConfig {
   if (!checked.success) throw layersIssuesError(checked.error, input.flags, EVAL_FLAG_FOR_PATH);
   const samples = (merged.samples as string | null | undefined) ?? null;
   const model = resolveModelSection(
-    input.flags as Pick<Settings, "model" | "servedModel">,
-    input.file as Pick<Settings, "model" | "servedModel"> | undefined,
+    input.flags as Pick<Settings, "model" | "servedModel" | "llamaCpp">,
+    input.file as Pick<Settings, "model" | "servedModel" | "llamaCpp"> | undefined,
+    // With --samples no model runs: only a named one is looked for (and refused).
+    engine ?? "openai",
     input.resolveModel,
   );
   if (samples !== null) {
@@ -232,7 +268,12 @@ export function resolveEvalConfig(input: ResolveEvalInput): EvalConfig {
     }
   } else if (!model) {
     throw new UsageError(
-      '--model is required: a preset (see "sra models") or a served model name; or pass --samples FILE to evaluate samples that exist',
+      '--model is required with a server: a preset (see "sra models") or a served model name; or pass --samples FILE to evaluate samples that exist',
+    );
+  }
+  if (engine === "openai" && (valueAt(merged, "server.baseUrls") as string[]).length === 0) {
+    throw new UsageError(
+      "--engine openai needs a server: give --base-url URL (or set $OPENAI_BASE_URL), or leave --engine out to run the model in process",
     );
   }
   const promptsDir = (merged.promptsDir as string | null | undefined) ?? null;
@@ -243,6 +284,7 @@ export function resolveEvalConfig(input: ResolveEvalInput): EvalConfig {
     createdAt: now,
     updatedAt: now,
     source: samples === null ? "model" : "samples",
+    engine,
     benchmarks: merged.benchmarks,
     model: model?.section ?? null,
     samples: samples === null ? null : { file: path.resolve(samples), sha256: "" },
@@ -253,6 +295,7 @@ export function resolveEvalConfig(input: ResolveEvalInput): EvalConfig {
     datasets: datasetsOf(merged.datasets as EvalConfig["datasets"]),
     execute: merged.execute,
     server: merged.server,
+    llamaCpp: llamaCppOf(merged.llamaCpp as EvalConfig["llamaCpp"]),
     run: merged.run,
   };
   const parsed = evalConfigSchema.safeParse(candidate);
@@ -262,6 +305,10 @@ export function resolveEvalConfig(input: ResolveEvalInput): EvalConfig {
 
 function absolutePaths(input: EvalConfig["input"]): EvalConfig["input"] {
   return { ...input, onlyUnsolved: input.onlyUnsolved === null ? null : path.resolve(input.onlyUnsolved) };
+}
+
+function llamaCppOf(l: EvalConfig["llamaCpp"]): EvalConfig["llamaCpp"] {
+  return { ...l, gguf: l.gguf === null ? null : path.resolve(l.gguf) };
 }
 
 function datasetsOf(d: EvalConfig["datasets"]): EvalConfig["datasets"] {

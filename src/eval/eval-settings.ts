@@ -1,14 +1,15 @@
 /**
  * Every setting of `sra eval`, one row each (src/util/option-table.ts): the config schema, the
- * defaults, the flags and their help are made from this table. The model and server rows are
- * generate's own (GENERATE_SETTINGS), so both commands talk to a server the same way and a row added
- * there (an engine choice, say) is one line here; the executor's rows are shared with generate's code
- * checks (src/execute/settings.ts).
+ * defaults, the flags and their help are made from this table. The model rows are generate's own
+ * (GENERATE_SETTINGS), the engine, server and in-process rows those every command that calls a model
+ * shares (src/llm/llm-settings.ts), so eval runs a model exactly as generate does; the executor's rows
+ * are shared with generate's code checks (src/execute/settings.ts).
  *
  * Loaded by the command line to build --help: keep it free of I/O and of heavy imports.
  */
 import { z } from "zod";
 import { EXECUTE_SETTINGS } from "../execute/settings.js";
+import { ENGINE_SETTING, LLAMA_CPP_SETTINGS, SERVER_SETTINGS } from "../llm/llm-settings.js";
 import { maxFailuresSchema, parseMaxFailuresSetting } from "../run/failure-budget.js";
 import { GENERATE_SETTINGS } from "../run/generate-settings.js";
 import { option } from "../util/option-table.js";
@@ -28,9 +29,11 @@ function parseList(text: string): string[] {
 export const EVAL_SETTINGS = {
   model: option({
     ...GENERATE_SETTINGS.model,
-    help: "model preset (see `sra models`) or a served model name (required, unless --samples)",
+    help: "model preset (see `sra models`) or a served model name; not with --samples",
   }),
   servedModel: GENERATE_SETTINGS.servedModel,
+  /** Which engine runs the model (model mode only); resolved by chooseEngine when no layer sets it. */
+  engine: ENGINE_SETTING,
   benchmarks: option({
     schema: z.array(z.string().min(1)).min(1),
     flag: "--benchmarks <list>",
@@ -122,12 +125,13 @@ export const EVAL_SETTINGS = {
     cacheDir: option({
       schema: z.string().min(1).nullable().default(null),
       flag: "--cache-dir <dir>",
-      help: "where downloaded benchmarks and the canonical solutions' expected outputs (expected/) are kept",
-      showDefault: "$SRA_CACHE_DIR, else ~/.cache/sra/datasets",
+      help: "sra's cache root: downloaded benchmarks (datasets/), the canonical solutions' expected outputs (expected/), models (models/)",
+      showDefault: "$SRA_CACHE_DIR, else $XDG_CACHE_HOME/sra, else ~/.cache/sra",
     }),
   },
   execute: EXECUTE_SETTINGS,
-  server: GENERATE_SETTINGS.server,
+  server: SERVER_SETTINGS,
+  llamaCpp: LLAMA_CPP_SETTINGS,
   run: {
     concurrency: option({
       schema: z.number().int().min(1).max(100_000).default(256),

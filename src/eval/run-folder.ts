@@ -69,7 +69,7 @@ export interface FolderContext {
   cacheDir: string;
   prompts: EvalPromptSet | undefined;
   /** A new LLM stack with this folder's logger (model mode). */
-  openStack: ((logger: Logger) => LlmStack) | undefined;
+  openStack: ((logger: Logger) => Promise<LlmStack>) | undefined;
   openLogger: (dir: string) => Logger;
   /** Lock a folder made by this run. */
   lock: (dir: string) => Promise<void>;
@@ -133,7 +133,7 @@ async function generatePhase(f: Folder, ctx: FolderContext, logger: Logger): Pro
   const generation = f.config.generation;
   if (!ctx.openStack || !ctx.prompts || !generation || f.jobs.length === 0 || ctx.stop.signal.aborted)
     return counts;
-  const stack = ctx.openStack(logger);
+  const stack = await ctx.openStack(logger);
   const appender = await openEvalAppender(f.dir, "samples");
   const started = ctx.now();
   const progress = startProgress(ctx, () => {

@@ -22,6 +22,25 @@ export interface BaseModelChoice {
   templateFrom: "--template" | "run config" | "preset" | "guessed from the name";
 }
 
+/**
+ * What to say about a template that was not chosen with --template, or undefined when it is a
+ * preset's: LLaMA-Factory's "default" is no model's chat template (training with it teaches turn
+ * markers the model will never see again), and a template guessed from a name may be wrong.
+ */
+export function templateWarning(choice: BaseModelChoice): string | undefined {
+  if (choice.templateFrom === "--template") return undefined;
+  if (choice.template === "default") {
+    return (
+      `${choice.name} has no known chat template, so the LoRA config uses LLaMA-Factory's generic "default", ` +
+      "which is not the model's own: pass --template with the model's (llama3, qwen, gemma2, mistral, ...)"
+    );
+  }
+  if (choice.templateFrom === "guessed from the name") {
+    return `${choice.name} is not a preset: template "${choice.template}" was guessed from its name; pass --template to be sure`;
+  }
+  return undefined;
+}
+
 export function checkTemplate(template: string, context: string): void {
   if (isRegisteredTemplate(template)) return;
   const close = closeTemplateNames(template);
@@ -68,7 +87,9 @@ export function chooseBaseModel(options: {
     // The run's template is only right for the run's model: with --base-model the preset decides.
     const fromRun = from === "run config" ? runConfig?.template : undefined;
     template = fromRun ?? preset.template;
-    templateFrom = fromRun ? "run config" : preset.known ? "preset" : "guessed from the name";
+    // A run of a model that is not a preset saved the template generate guessed from its name.
+    const guessed = fromRun ? runConfig?.known === false : !preset.known;
+    templateFrom = guessed ? "guessed from the name" : fromRun ? "run config" : "preset";
     checkTemplate(template, `template for ${id} (${templateFrom})`);
   }
   return {

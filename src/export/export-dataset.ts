@@ -12,7 +12,7 @@ import { prepareOutputDir } from "../util/output-dir.js";
 import { parseJson } from "../util/parse-json.js";
 import { readTextIfExists } from "../util/read-text.js";
 import { createRng } from "../util/rng.js";
-import { type BaseModelChoice, chooseBaseModel } from "./base-model.js";
+import { type BaseModelChoice, chooseBaseModel, templateWarning } from "./base-model.js";
 import { buildPair, type TrainingPair, userText } from "./content.js";
 import {
   DatasetInfoShapeError,
@@ -326,11 +326,8 @@ export async function exportDataset(options: ExportOptions): Promise<ExportRepor
     throw new InputError(`nothing to export: ${why}`, { file: input.file });
   }
   if (options.format === "llamafactory" && baseModel === undefined) baseModel = choose(collected.firstModel);
-  if (baseModel?.templateFrom === "guessed from the name") {
-    warnings.push(
-      `${baseModel.name} is not a preset: template "${baseModel.template}" was guessed from its name; pass --template to be sure`,
-    );
-  }
+  const templateNote = baseModel ? templateWarning(baseModel) : undefined;
+  if (templateNote) warnings.push(templateNote);
 
   const overLength = { count: 0, ids: [] as string[], cutoffLen, maxTokens: 0 };
   const files: OutputFile[] = [];

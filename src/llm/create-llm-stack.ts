@@ -1,7 +1,7 @@
 /**
  * The LLM stack every command that calls a model uses: withRetry(limit(base)), where the base is the
- * model the requests finally reach (openBaseLlm: today the pool of OpenAI-compatible endpoints).
- * Commands open it through src/llm/open-llm.ts (server check first).
+ * model the requests finally reach (openBaseLlm): the pool of OpenAI-compatible endpoints, or the
+ * in-process llama.cpp engine. Commands open it through src/llm/open-llm.ts (check first).
  *
  * - Each attempt (not each logical call) takes a limiter slot and picks an endpoint afresh, so a retry
  *   after a reset may go to the healthy server, and no slot is held while a retry sleeps.
@@ -10,6 +10,9 @@
  * - All endpoints share one HTTP connection pool with no per-host connection cap (see
  *   http-dispatcher.ts), so the limiter alone decides how many requests are on the wire.
  * - Every retry is logged at warn with status, endpoint, attempt and delay; never the key.
+ * - In process, the limiter is the request queue in front of the engine's sequences: its cap is
+ *   --parallel and never moves (its latency rule would read a CPU's batching as overload), and
+ *   there are no endpoints, no outages and no server check.
  */
 
 import type { LlmError } from "../errors.js";
@@ -17,12 +20,20 @@ import type { Logger } from "../util/logger.js";
 import { AdaptiveLimiter } from "./adaptive-limiter.js";
 import { EndpointPool, type EndpointStats, isUnreachableError } from "./endpoint-pool.js";
 import { createHttpDispatcher } from "./http-dispatcher.js";
+import type { LlamaCppDescription, LlamaCppStats } from "./llama-cpp/llama-cpp-llm.js";
+import type { ModelOrigin } from "./llama-cpp/model-file.js";
+import { type InProcessOptions, openInProcessEngine } from "./llama-cpp/open-engine.js";
+import type { EngineName } from "./llm-settings.js";
 import { createOpenAiLlm, type GuidedMode } from "./openai-llm.js";
 import { type RetryPolicy, withRetry } from "./retry.js";
 import type { CompletionRequest, CompletionResult, Llm } from "./types.js";
 
 export interface LlmStackOptions {
-  /** Base URLs (each ending in /v1) of servers that serve the same model. */
+  /** What serves the requests (default "openai": the servers of `endpoints`). */
+  engine?: EngineName;
+  /** The in-process engine's model and settings (engine "llama-cpp"). */
+  inProcess?: InProcessOptions;
+  /** Base URLs (each ending in /v1) of servers that serve the same model (engine "openai"). */
   endpoints: string[];
   apiKey: string;
   /** The served model name. */
@@ -79,32 +90,70 @@ export interface LlmStackStats {
   outages: number;
   outageMs: number;
   endpoints: EndpointStats[];
+  /** In process: the engine's own counters (sequences busy, prompt tokens reused, grammars). */
+  engine?: LlamaCppStats;
 }
+
+/** What a stack's requests reach: the servers, or the engine in this process and its model file. */
+export type LlmStackDescription =
+  | { engine: "openai"; endpoints: string[] }
+  | (LlamaCppDescription & { origin: ModelOrigin; uri?: string });
 
 export interface LlmStack {
   llm: Llm;
   stats(): LlmStackStats;
+  /** What the requests reach (for the start-up banner and summary.json). */
+  describe(): LlmStackDescription;
   /** Closes the HTTP connection pool at once (idle keep-alive sockets and any call still in flight). */
   close(): Promise<void>;
 }
 
 /**
  * The model the stack's requests finally reach, one attempt per call: what the limiter and the retries
- * wrap. `outage` is how the retries learn that the whole service is down (a restart) and wait for it.
+ * wrap. `outage` is how the retries learn that the whole service is down (a restart) and wait for it;
+ * `fixedCap`, set in process, is the request cap that never moves.
  */
 interface BaseLlm {
   llm: Llm;
-  outage: Pick<EndpointPool, "down" | "waitWhileDown" | "downLongerThan">;
-  stats(): Pick<LlmStackStats, "outages" | "outageMs" | "endpoints">;
+  outage?: Pick<EndpointPool, "down" | "waitWhileDown" | "downLongerThan">;
+  fixedCap?: number;
+  stats(): Pick<LlmStackStats, "outages" | "outageMs" | "endpoints" | "engine">;
+  describe(): LlmStackDescription;
   close(): Promise<void>;
 }
 
 /**
- * The one place the base model is chosen. Today: the OpenAI-compatible servers of `o.endpoints` behind
- * one endpoint pool (least outstanding requests, back-off of failing servers, outage detection), over
- * one HTTP connection pool. An in-process engine would be chosen here and give the same three things.
+ * The one place the base model is chosen: the in-process engine (engine "llama-cpp"), or the
+ * OpenAI-compatible servers of `o.endpoints`.
  */
-function openBaseLlm(o: LlmStackOptions, now: () => number, maxOutageMs: number): BaseLlm {
+async function openBaseLlm(o: LlmStackOptions, now: () => number, maxOutageMs: number): Promise<BaseLlm> {
+  if (o.engine === "llama-cpp") return openEngineBase(o);
+  return openServersBase(o, now, maxOutageMs);
+}
+
+/** The in-process engine: one model, `parallel` sequences, the limiter's cap fixed at that. */
+async function openEngineBase(o: LlmStackOptions): Promise<BaseLlm> {
+  if (!o.inProcess) throw new Error("createLlmStack: engine llama-cpp needs inProcess options");
+  const { engine, file } = await openInProcessEngine(o.inProcess, {
+    systemRole: o.systemRole,
+    timeoutMs: o.timeoutMs,
+    logger: o.logger,
+  });
+  const description = { ...engine.describe(), origin: file.origin, ...(file.uri ? { uri: file.uri } : {}) };
+  return {
+    llm: engine.llm,
+    fixedCap: description.parallel,
+    stats: () => ({ outages: 0, outageMs: 0, endpoints: [], engine: engine.stats() }),
+    describe: () => ({ ...description }),
+    close: () => engine.close(),
+  };
+}
+
+/**
+ * The OpenAI-compatible servers of `o.endpoints` behind one endpoint pool (least outstanding
+ * requests, back-off of failing servers, outage detection), over one HTTP connection pool.
+ */
+function openServersBase(o: LlmStackOptions, now: () => number, maxOutageMs: number): BaseLlm {
   if (o.endpoints.length === 0) throw new Error("createLlmStack needs at least one endpoint");
   const logger = o.logger;
   const dispatcher = createHttpDispatcher({ timeoutMs: o.timeoutMs });
@@ -160,25 +209,29 @@ function openBaseLlm(o: LlmStackOptions, now: () => number, maxOutageMs: number)
     llm: pool,
     outage: pool,
     stats: () => ({ outages: pool.outages, outageMs: pool.outageMs, endpoints: pool.stats() }),
+    describe: () => ({ engine: "openai", endpoints: [...o.endpoints] }),
     close: async () => {
       await (await dispatcher)?.destroy();
     },
   };
 }
 
-export function createLlmStack(o: LlmStackOptions): LlmStack {
+/** Open the stack: the base model (in process: load it), the limiter, the retries. Close it when done. */
+export async function createLlmStack(o: LlmStackOptions): Promise<LlmStack> {
   const now = o.now ?? Date.now;
   const logger = o.logger;
-  const maxOutageMs = Math.max(0, o.maxOutageMs ?? 600_000);
-  const base = openBaseLlm(o, now, maxOutageMs);
+  const base = await openBaseLlm(o, now, Math.max(0, o.maxOutageMs ?? 600_000));
   const outage = base.outage;
-  const maxRequests = Math.max(1, Math.floor(o.maxRequests));
+  // Nothing to wait for when there is no server to come back.
+  const maxOutageMs = outage ? Math.max(0, o.maxOutageMs ?? 600_000) : 0;
+  const maxRequests = Math.max(1, Math.floor(base.fixedCap ?? o.maxRequests));
+  const adaptive = o.adaptive && base.fixedCap === undefined;
   const limiter = new AdaptiveLimiter({
     initial: maxRequests,
     max: maxRequests,
     ...o.limiter,
     // Not adaptive: the cap cannot move.
-    ...(o.adaptive ? {} : { min: maxRequests }),
+    ...(adaptive ? {} : { min: maxRequests }),
     now,
   });
   limiter.onChange = (event) => {
@@ -212,7 +265,7 @@ export function createLlmStack(o: LlmStackOptions): LlmStack {
   const retried = withRetry(limited, o.retry, {
     ...(o.rand ? { rand: o.rand } : {}),
     ...(o.sleep ? { sleep: o.sleep } : {}),
-    ...(maxOutageMs > 0
+    ...(outage && maxOutageMs > 0
       ? {
           beforeAttempt: (signal?: AbortSignal) =>
             outage.down() ? outage.waitWhileDown(maxOutageMs, signal) : undefined,
@@ -271,9 +324,10 @@ export function createLlmStack(o: LlmStackOptions): LlmStack {
       maxInFlight: limiter.maxInFlight,
       capDecreases: limiter.decreases,
       capIncreases: limiter.increases,
-      waitingForServer: outage.down() && !outage.downLongerThan(maxOutageMs),
+      waitingForServer: outage ? outage.down() && !outage.downLongerThan(maxOutageMs) : false,
       ...base.stats(),
     }),
+    describe: () => base.describe(),
     close: () => base.close(),
   };
 }

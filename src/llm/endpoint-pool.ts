@@ -2,10 +2,10 @@
  * Several servers of the same model as one Llm. Each call goes to the healthy endpoint with the fewest
  * requests outstanding (ties: round robin), which keeps every server's batch full without overfilling a
  * slow one. An endpoint that fails `failureThreshold` times in a row with retryable errors (refused,
- * reset, timeout, 5xx, 429) is backed off: left out for `backoffMs`, doubling on each failed recheck up
+ * reset, timeout, 500/502/503/504, 429) is backed off: left out for `backoffMs`, doubling on each failed recheck up
  * to `maxBackoffMs`. When its back-off ends, one probe request is let through; success makes it healthy
- * again, failure backs it off for longer. Non-retryable errors (400, 401, 404) are the request's fault,
- * not the server's, and do not count against it.
+ * again, failure backs it off for longer. Non-retryable errors (400, 401, 404, 501) are the request's
+ * fault, not the server's, and do not count against it.
  *
  * When every endpoint is backed off and was last refused or reset (isUnreachableError), the service is
  * down (a vLLM restarting, a node rebooting): rather

@@ -1,11 +1,15 @@
 /**
- * Opening a model for a command, in one call: check the server(s) first (GET /models: unreachable,
- * 401, model not served fail at once, before any work), then build the LLM stack (createLlmStack:
- * endpoints, adaptive limiter, retries). generate does the two halves apart (it checks before it
- * writes the run directory and opens the stack once its log exists); other commands (eval, models)
- * use openLlmStack or checkLlmServers.
+ * Opening a model for a command, in one call: check first, then build the LLM stack (createLlmStack:
+ * the base model, the limiter, retries). The check, for a server: GET /models (unreachable, 401,
+ * model not served fail at once, before any work); in process: node-llama-cpp is installed and the
+ * model file is there (--gguf, the cache, or downloaded now, with progress; offline it fails in one
+ * line). generate does the two halves apart (it checks before it writes the run directory and opens
+ * the stack once its log exists); other commands (eval, models) use openLlmStack, checkLlm or
+ * checkLlmServers.
  */
 import { createLlmStack, type LlmStack, type LlmStackOptions } from "./create-llm-stack.js";
+import type { ModelFile } from "./llama-cpp/model-file.js";
+import { resolveInProcessModel } from "./llama-cpp/open-engine.js";
 import { checkServer } from "./server-check.js";
 
 /** What one server said when checked. */
@@ -48,8 +52,30 @@ export function checkWarnings(reports: readonly ServerReport[]): string[] {
   return reports.flatMap((r) => (r.warning ? [r.warning] : []));
 }
 
-/** Check the server(s) serve `o.model`, then open the stack. Close the stack when done. */
+/** What the check found: the servers' warnings, or the in-process engine's model file. */
+export interface LlmCheck {
+  warnings: string[];
+  /** In process: the file the engine will load. */
+  modelFile?: ModelFile;
+}
+
+/** The check before any work, for either engine. */
+export async function checkLlm(o: LlmStackOptions): Promise<LlmCheck> {
+  if (o.engine === "llama-cpp") {
+    if (!o.inProcess) throw new Error("checkLlm: engine llama-cpp needs inProcess options");
+    return { warnings: [], modelFile: await resolveInProcessModel(o.inProcess) };
+  }
+  return { warnings: checkWarnings(await checkLlmServers(o)) };
+}
+
+/** The options with what the check found (the model file, so opening does not look for it again). */
+export function withCheck(o: LlmStackOptions, check: LlmCheck): LlmStackOptions {
+  if (!o.inProcess || !check.modelFile) return o;
+  return { ...o, inProcess: { ...o.inProcess, file: check.modelFile } };
+}
+
+/** Check (the servers serve `o.model`, or the model file is there), then open the stack. Close it when done. */
 export async function openLlmStack(o: LlmStackOptions): Promise<{ stack: LlmStack; warnings: string[] }> {
-  const warnings = checkWarnings(await checkLlmServers(o));
-  return { stack: createLlmStack(o), warnings };
+  const check = await checkLlm(o);
+  return { stack: await createLlmStack(withCheck(o, check)), warnings: check.warnings };
 }

@@ -139,6 +139,9 @@ function hintForStatus(status: number, message: string, options: OpenAiLlmOption
     return "the server rejected the request: check the prompt fits the model's context length, and any extra body fields";
   }
   if (status === 429) return "the server is rate limiting: lower --max-requests";
+  if (status === 501) {
+    return "the server does not implement this request (not retried): check that --base-url is an OpenAI-compatible /v1 endpoint that serves chat completions";
+  }
   return undefined;
 }
 

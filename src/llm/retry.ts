@@ -153,8 +153,9 @@ export async function abortableSleep(ms: number, signal?: AbortSignal): Promise<
 }
 
 /**
- * Retries retryable LlmErrors (429, 5xx, 408, 409, connection faults, timeouts, malformed replies)
- * with exponential back-off and jitter, honouring Retry-After. Anything else (400, 401, 404, a bug)
+ * Retries retryable LlmErrors (408, 409, 429, 500, 502, 503, 504, connection faults, timeouts,
+ * malformed replies) with exponential back-off and jitter, honouring Retry-After. Anything else (400,
+ * 401, 404, 501, a bug)
  * is thrown at once. An aborted signal stops at once, with the signal's reason. After the last
  * attempt the last error is thrown again, its message saying how many attempts were made.
  */

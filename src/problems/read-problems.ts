@@ -19,6 +19,7 @@ import { isUtf8 } from "node:buffer";
 import * as fsp from "node:fs/promises";
 import { InputError, InputErrors } from "../errors.js";
 import type { Problem } from "../types.js";
+import { findJsonSyntaxError } from "../util/json-syntax.js";
 import { parseJson } from "../util/parse-json.js";
 import { IdSet } from "./id-set.js";
 import { readProblemTests } from "./problem-tests.js";
@@ -50,6 +51,11 @@ export interface ReadProblemsOptions {
    * fields are left alone like any other.
    */
   readTests?: boolean;
+  /**
+   * Told of each repeated question dropped (in "skip" mode), with the id it shares, as it is read: a
+   * caller that selects part of the file (generate's --limit, --shard) reports only its part's repeats.
+   */
+  onRepeat?: (repeat: InputError, id: string) => void;
 }
 
 export interface ReadProblemsStats {
@@ -232,25 +238,21 @@ async function firstSignificantByte(file: string): Promise<number | undefined> {
   }
 }
 
-/** 1-based line of a character offset. */
-function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) line++;
-  return line;
-}
-
-/** The records of a JSON array file, or a single InputError for the whole file. */
-async function* readArrayEntries(file: string, stats: ReadProblemsStats): AsyncGenerator<Entry | InputError> {
+/**
+ * The records of a JSON array file. What is wrong with the file as a whole (too big, not UTF-8, not
+ * valid JSON) is thrown, not yielded: the array is one value read whole, so there are no records to
+ * skip past it, and --skip-invalid would only report an empty file.
+ */
+async function* readArrayEntries(file: string, stats: ReadProblemsStats): AsyncGenerator<Entry> {
   const { size } = await fsp.stat(file);
   if (size > MAX_JSON_ARRAY_BYTES) {
-    yield new InputError(
+    throw new InputError(
       `a JSON array of ${size} bytes is too big to read whole`,
       { file },
       {
         hint: `convert it to JSON Lines, which is streamed: jq -c '.[]' ${file} > problems.jsonl`,
       },
     );
-    return;
   }
   let buf = await fsp.readFile(file);
   if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
@@ -265,20 +267,13 @@ async function* readArrayEntries(file: string, stats: ReadProblemsStats): AsyncG
       line++;
       start = nl + 1;
     }
-    yield new InputError("invalid UTF-8 bytes (is the file in another encoding?)", { file, line });
-    return;
+    throw new InputError("invalid UTF-8 bytes (is the file in another encoding?)", { file, line });
   }
   const text = buf.toString("utf8");
   const parsed = parseJson(text);
-  if (!parsed.ok) {
-    const pos = /position (\d+)/.exec(parsed.error);
-    const line = pos ? lineOf(text, Number(pos[1])) : undefined;
-    yield new InputError(`invalid JSON: ${parsed.error}`, { file, ...(line === undefined ? {} : { line }) });
-    return;
-  }
+  if (!parsed.ok) throw arraySyntaxError(file, text, parsed.error);
   if (!Array.isArray(parsed.value)) {
-    yield new InputError(`expected a JSON array of problems, got ${describeType(parsed.value)}`, { file });
-    return;
+    throw new InputError(`expected a JSON array of problems, got ${describeType(parsed.value)}`, { file });
   }
   const items = parsed.value as unknown[];
   for (let i = 0; i < items.length; i++) {
@@ -292,6 +287,23 @@ async function* readArrayEntries(file: string, stats: ReadProblemsStats): AsyncG
       hasReplacement: textOf.includes("\uFFFD"),
     };
   }
+}
+
+/** A JSON array that does not parse: where (line and column), and that it must be fixed there. */
+function arraySyntaxError(file: string, text: string, error: string): InputError {
+  const at = findJsonSyntaxError(text);
+  // V8's "at position N" and its quote of the text (newlines and all) give way to the line and column.
+  const why = error.replace(/ in JSON at position \d+.*$/s, "").replace(/, .*is not valid JSON$/s, "");
+  const where = at ? `line ${at.line}, column ${at.column}` : "the place JSON.parse names";
+  return new InputError(
+    `invalid JSON: ${why}`,
+    { file, ...(at ? { line: at.line, column: at.column } : {}) },
+    {
+      hint:
+        `fix the JSON at ${where}: the file is one JSON array, read whole, so one syntax error stops all of ` +
+        "it (--skip-invalid skips bad records, not broken syntax)",
+    },
+  );
 }
 
 /** One line of a JSON Lines file as a record, an InputError, or undefined for a blank line. */
@@ -383,6 +395,7 @@ export async function* readProblems(
         else {
           stats.duplicates++;
           if (stats.warnings.length < MAX_REPORTED_ERRORS) stats.warnings.push(repeat);
+          options.onRepeat?.(repeat, problem.id);
         }
       } else {
         fail(

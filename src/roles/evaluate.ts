@@ -10,8 +10,11 @@ import { parseScore } from "./parse-score.js";
 import { renderPrompt } from "./prompts.js";
 import { callModel, type RoleContext, renderSteps } from "./role-context.js";
 
-/** With guided decoding on, a reply that is exactly an integer 0-10 is recorded as form "guided". */
-const GUIDED_REPLY = /^\s*(10|[0-9])\s*$/;
+/**
+ * With guided decoding on, a reply that is exactly the guided form, `Score: N` (or a bare integer
+ * 0-10, from a server given an older regex), is recorded as form "guided".
+ */
+const GUIDED_REPLY = /^\s*(?:Score:\s*)?(10|[0-9])\s*$/;
 
 export interface EvaluateOptions {
   maxTokens: number;

@@ -37,10 +37,15 @@ export interface UsageStats {
 
 export interface RunStats {
   run: string;
+  /** The served model (what generate names), else what the samples name. */
   model: string | null;
+  /** The preset --model named, when it is not the served name itself. */
+  preset: string | null;
   strategy: string | null;
   /** summary.json is there: the run ended (rather than being killed or still going). */
   finished: boolean;
+  /** merge-report.json is there: `sra merge` wrote this directory (it writes no summary.json). */
+  merged: boolean;
   records: { trees: number; plans: number; samples: number; failures: number };
   problems: {
     /** Distinct problem ids in any file. */
@@ -55,7 +60,12 @@ export interface RunStats {
   failures: { records: number; byStage: Record<string, number>; byKind: Record<string, number> };
   plans: {
     count: number;
+    /** Plans of a search (a stop reason other than "single-pass"), and those that reached <end>. */
+    searched: number;
     reachedEnd: number;
+    /** Single-pass plans (the CoT baseline), and those not cut off by max tokens. */
+    singlePass: number;
+    complete: number;
     stopReasons: Record<string, number>;
     steps: Distribution;
     stepBins: Bin[];
@@ -123,7 +133,9 @@ export interface RunTotals {
 }
 
 export interface RunConfigFacts {
+  /** The served model name, and the preset --model named (when it is not the served name). */
   model?: string | undefined;
+  preset?: string | undefined;
   strategy?: string | undefined;
 }
 
@@ -167,7 +179,11 @@ export class RunStatsAccumulator {
   private readonly failedIds = new Set<string>();
   private readonly failuresByStage: Record<string, number> = {};
   private readonly failuresByKind: Record<string, number> = {};
+  private merged = false;
+  private searched = 0;
   private reachedEnd = 0;
+  private singlePass = 0;
+  private complete = 0;
   private readonly stopReasons: Record<string, number> = {};
   private readonly steps: number[] = [];
   private readonly stepBins = new Array<number>(STEP_BIN_LABELS.length).fill(0);
@@ -208,8 +224,9 @@ export class RunStatsAccumulator {
     this.config = { ...facts };
   }
 
-  setFinished(finished: boolean): void {
+  setFinished(finished: boolean, merged = false): void {
     this.finished = finished;
+    this.merged = merged;
   }
 
   addTree(tree: TreeRecord): void {
@@ -233,7 +250,14 @@ export class RunStatsAccumulator {
       bump(this.firstPlans.stopReasons, plan.stopReason);
     }
     this.firstPlanStrategy ??= plan.strategy;
-    if (plan.reachedEnd) this.reachedEnd++;
+    // A single-pass plan has no <end> to reach: its reachedEnd says the draft was not cut off.
+    if (plan.stopReason === "single-pass") {
+      this.singlePass++;
+      if (plan.reachedEnd) this.complete++;
+    } else {
+      this.searched++;
+      if (plan.reachedEnd) this.reachedEnd++;
+    }
     bump(this.stopReasons, plan.stopReason);
     this.steps.push(plan.steps.length);
     this.stepBins[stepBinIndex(plan.steps.length)]!++;
@@ -333,8 +357,10 @@ export class RunStatsAccumulator {
     return {
       run: this.run,
       model: this.config.model ?? this.firstSampleModel ?? null,
+      preset: this.config.preset ?? null,
       strategy: this.config.strategy ?? this.firstPlanStrategy ?? this.firstSampleStrategy ?? null,
       finished: this.finished,
+      merged: this.merged,
       records: { ...this.records },
       problems: {
         seen: this.seen.size,
@@ -349,7 +375,10 @@ export class RunStatsAccumulator {
       },
       plans: {
         count: this.records.plans,
+        searched: this.searched,
         reachedEnd: this.reachedEnd,
+        singlePass: this.singlePass,
+        complete: this.complete,
         stopReasons: sortedRecord(this.stopReasons),
         steps: describe(this.steps),
         stepBins: STEP_BIN_LABELS.map((label, i) => ({ label, count: this.stepBins[i] ?? 0 })),

@@ -16,7 +16,15 @@ const text = z.string().optional().catch(undefined);
 export const savedConfigSchema = z.looseObject({
   createdAt: text,
   strategy: text,
-  model: z.looseObject({ name: text, servedModel: text, template: text }).optional().catch(undefined),
+  model: z
+    .looseObject({
+      name: text,
+      servedModel: text,
+      template: text,
+      known: z.boolean().optional().catch(undefined),
+    })
+    .optional()
+    .catch(undefined),
 });
 
 export type SavedConfig = z.infer<typeof savedConfigSchema>;
@@ -52,18 +60,21 @@ export interface SavedRunFacts {
   servedModel?: string;
   /** The LLaMA-Factory template resolved for the run's model. */
   template?: string;
+  /** Whether the run's model was a preset (false: its template was guessed from its name). */
+  known?: boolean;
   strategy?: string;
 }
 
 /** The model and strategy a saved config names; blank strings count as absent. */
 export function savedRunFacts(config: SavedConfig): SavedRunFacts {
   const facts: SavedRunFacts = {};
-  const set = (key: keyof SavedRunFacts, value: string | undefined) => {
+  const set = (key: "model" | "servedModel" | "template" | "strategy", value: string | undefined) => {
     if (value !== undefined && value.trim() !== "") facts[key] = value;
   };
   set("model", config.model?.name);
   set("servedModel", config.model?.servedModel);
   set("template", config.model?.template);
   set("strategy", config.strategy);
+  if (config.model?.known !== undefined) facts.known = config.model.known;
   return facts;
 }

@@ -10,6 +10,7 @@
  *   summary.json    written at the end of every generate invocation
  *   generate.log    generate's structured log
  *   generate.lock   held while a generate runs in the directory
+ *   journal/        the replies of the problems in progress, replayed on resume (journal.ts)
  */
 import * as path from "node:path";
 
@@ -22,6 +23,7 @@ export const RUN_FILES = {
   summary: "summary.json",
   log: "generate.log",
   lock: "generate.lock",
+  journal: "journal",
 } as const;
 
 export type RunFile = keyof typeof RUN_FILES;

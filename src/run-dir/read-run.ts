@@ -4,10 +4,11 @@
  * the totals in generate's summary.json.
  */
 import { stat } from "node:fs/promises";
+import * as path from "node:path";
 import { cannotReadError, InputError } from "../errors.js";
 import { type RunStats, RunStatsAccumulator, type RunTotals } from "./accumulator.js";
 import { readSavedConfig, type SavedRunFacts, savedRunFacts } from "./config-file.js";
-import { RECORD_FILES, RUN_FILES, runPath } from "./layout.js";
+import { MERGE_REPORT_FILE, RECORD_FILES, RUN_FILES, runPath } from "./layout.js";
 import { readRunRecords, runFileExists } from "./records.js";
 
 /**
@@ -45,8 +46,13 @@ export async function collectRunStats(dir: string, label = dir): Promise<RunStat
   }
   const acc = new RunStatsAccumulator(label);
   const facts = await readRunFacts(dir);
-  acc.setConfig({ model: facts?.model ?? facts?.servedModel, strategy: facts?.strategy });
-  acc.setFinished(await runFileExists(runPath(dir, "summary")));
+  // The served name, as generate prints it; the preset beside it when --model named one.
+  const preset = facts?.model !== undefined && facts.model !== facts.servedModel ? facts.model : undefined;
+  acc.setConfig({ model: facts?.servedModel ?? facts?.model, preset, strategy: facts?.strategy });
+  acc.setFinished(
+    await runFileExists(runPath(dir, "summary")),
+    await runFileExists(path.join(dir, MERGE_REPORT_FILE)),
+  );
   for await (const { value } of readRunRecords(dir, "trees")) acc.addTree(value);
   for await (const { value } of readRunRecords(dir, "plans")) acc.addPlan(value);
   for await (const { value } of readRunRecords(dir, "samples")) acc.addSample(value);

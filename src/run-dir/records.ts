@@ -3,13 +3,12 @@
  * and the id-level readers resume and merge need. Resume keeps only ids (a Set of short strings),
  * never records: a 10,000-problem run's trees can weigh hundreds of MB.
  */
-import { createWriteStream } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import type { z } from "zod";
 import { InputError, OutputError } from "../errors.js";
 import { failureSchema, planRecordSchema, sampleSchema, treeRecordSchema } from "../types.js";
-import { JsonlAppender, type JsonlLine, readJsonl, readLines } from "../util/jsonl.js";
+import { JsonlAppender, type JsonlLine, openLineWriter, readJsonl, readLines } from "../util/jsonl.js";
 import { parseJson } from "../util/parse-json.js";
 import type { RECORD_FILES } from "./layout.js";
 import { runPath } from "./layout.js";
@@ -160,15 +159,7 @@ export async function filterJsonlFile(
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.filter.tmp`);
   let dropped = 0;
   try {
-    const out = createWriteStream(tmp, { encoding: "utf8" });
-    const write = (s: string): Promise<void> =>
-      new Promise((resolve, reject) => {
-        if (out.write(s)) resolve();
-        else {
-          out.once("drain", resolve);
-          out.once("error", reject);
-        }
-      });
+    const out = openLineWriter(tmp);
     for await (const { text, last } of readLines(file)) {
       if (text.trim() === "") continue;
       const id = lineId(text, { whole: last });
@@ -176,10 +167,10 @@ export async function filterJsonlFile(
         dropped++;
         continue;
       }
-      if (keep(id)) await write(`${text}\n`);
+      if (keep(id)) await out.write(text);
       else dropped++;
     }
-    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    await out.close();
     const handle = await fsp.open(tmp, "r+");
     await handle.sync();
     await handle.close();

@@ -1,7 +1,14 @@
 import * as path from "node:path";
 import { z } from "zod";
 import { type ConfigError, UsageError } from "../errors.js";
-import type { ModelPreset } from "../llm/presets.js";
+import { DEFAULT_PARALLEL } from "../llm/llama-cpp/defaults.js";
+import {
+  chooseEngine,
+  DEFAULT_IN_PROCESS_MODEL,
+  type EngineName,
+  IN_PROCESS_DEFAULTS,
+} from "../llm/llm-settings.js";
+import { ggufSourceSchema, type ModelPreset } from "../llm/presets.js";
 import {
   flagsByPath,
   partialTableSchema,
@@ -20,6 +27,13 @@ import { GENERATE_SETTINGS } from "./generate-settings.js";
 
 export const CONFIG_VERSION = 1;
 
+/** Which GGUF file: a Hugging Face repo and quantisation (a preset's source), or a local file. */
+export const ggufIdentitySchema = z.union([
+  ggufSourceSchema,
+  z.object({ path: z.string().min(1), bytes: z.number().int().min(0) }).strict(),
+]);
+export type GgufIdentity = z.infer<typeof ggufIdentitySchema>;
+
 export const modelSectionSchema = z
   .object({
     /** What --model said: a preset name, or the served name itself. */
@@ -30,6 +44,11 @@ export const modelSectionSchema = z
     template: z.string().min(1),
     /** Whether `name` is a preset of configs/models.json. */
     known: z.boolean(),
+    /**
+     * In process only: the GGUF file the engine loads, a preset's source or a --gguf file (its
+     * absolute path and size). A resumed run must load the same one.
+     */
+    gguf: ggufIdentitySchema.optional(),
   })
   .strict();
 
@@ -59,6 +78,7 @@ export const runConfigSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     model: modelSectionSchema,
+    engine: sections.engine,
     strategy: sections.strategy,
     stage: sections.stage,
     seed: sections.seed,
@@ -68,6 +88,7 @@ export const runConfigSchema = z
     check: sections.check,
     input: sections.input,
     server: sections.server,
+    llamaCpp: sections.llamaCpp,
     run: sections.run,
   })
   .strict();
@@ -106,6 +127,7 @@ export function defaultSettings(): Settings {
 export const RESULT_FIELDS = [
   "model.servedModel",
   "model.systemRole",
+  "engine",
   "strategy",
   "seed",
   "prompts.hash",
@@ -114,6 +136,30 @@ export const RESULT_FIELDS = [
   "input.questionField",
   "input.idField",
 ] as const;
+
+/** What changes results on the in-process engine only: the model file, and the room a reply has. */
+export const IN_PROCESS_RESULT_FIELDS = ["model.gguf", "llamaCpp.contextSize"] as const;
+
+/** The result fields of a run with this engine. */
+export function resultFields(engine: EngineName | undefined): string[] {
+  return engine === "llama-cpp" ? [...RESULT_FIELDS, ...IN_PROCESS_RESULT_FIELDS] : [...RESULT_FIELDS];
+}
+
+/** A saved config.json as a comparable one: a run made before the engine could be chosen ran on a server. */
+export function withSavedEngine(raw: unknown): Record<string, unknown> {
+  return { engine: "openai", ...(isPlainObject(raw) ? raw : {}) };
+}
+
+/**
+ * The result fields on which two run configs differ (resume: saved vs this command; merge: run vs
+ * run), configs saved before the engine setting read as the server's, and the in-process fields
+ * compared when `b` runs in process.
+ */
+export function diffRunConfigs(a: unknown, b: unknown): ConfigDifference[] {
+  const left = withSavedEngine(a);
+  const right = withSavedEngine(b);
+  return diffResultFields(left, right, resultFields(right.engine as EngineName));
+}
 
 /** config path -> the flag that sets it, so an error names what the user typed. */
 export const FLAG_FOR_PATH: Readonly<Record<string, string>> = {
@@ -148,8 +194,104 @@ export interface ResolveInput {
   resolveModel: (name: string) => ModelPreset;
   /** Computed prompt hash and the sra version, filled by the caller. */
   promptsHash: (dir: string | null) => Promise<string>;
+  /** A --gguf file's absolute path and size, once checked (the in-process engine only). */
+  localGguf: (file: string) => Promise<{ path: string; bytes: number }>;
   sraVersion: string;
   now: Date;
+  /** Required options of the command that were not given (e.g. "--out <dir>"), reported with the settings'. */
+  missing?: readonly string[];
+}
+
+/** The settings layers that choose the engine: --engine, --base-url (a file's too). */
+export interface EngineLayer {
+  engine?: EngineName | undefined;
+  server?: { baseUrls?: string[] | undefined } | undefined;
+}
+
+/**
+ * The engine by the rule (src/llm/llm-settings.ts): explicit, else a base URL (a layer's, else
+ * $OPENAI_BASE_URL) means the server. For every command that calls a model.
+ */
+export function resolveEngine(
+  flags: EngineLayer,
+  file: EngineLayer | undefined,
+  env: Record<string, string | undefined>,
+): EngineName {
+  const envBase = env.OPENAI_BASE_URL?.trim();
+  const baseUrls = flags.server?.baseUrls ?? file?.server?.baseUrls ?? (envBase ? [envBase] : []);
+  return chooseEngine({ explicit: flags.engine ?? file?.engine, baseUrls });
+}
+
+/** The settings layers that may name the model: --model / --served-model, a file's `model`, --gguf. */
+export interface ModelLayer {
+  model?: Settings["model"];
+  servedModel?: string | undefined;
+  llamaCpp?: { gguf?: string | null | undefined } | undefined;
+}
+
+/**
+ * The model section of a command's config (generate's, eval's): the topmost layer that names a model
+ * decides; an object (from a previous config.json) may also pin the served name, the system-role
+ * switch and the export template. In process without a name: the --gguf file's name, else
+ * DEFAULT_IN_PROCESS_MODEL. Undefined when no layer names one and the engine is a server.
+ */
+export function resolveModelSection(
+  flags: ModelLayer,
+  file: ModelLayer | undefined,
+  engine: EngineName,
+  resolveModel: (name: string) => ModelPreset,
+): { section: RunConfig["model"]; preset: ModelPreset } | undefined {
+  const modelLayer = [flags, file].find((s) => s?.model !== undefined)?.model;
+  const gguf = flags.llamaCpp?.gguf ?? file?.llamaCpp?.gguf;
+  const inProcessName = gguf ? path.basename(gguf).replace(/\.gguf$/i, "") : DEFAULT_IN_PROCESS_MODEL;
+  const name =
+    (typeof modelLayer === "string" ? modelLayer : modelLayer?.name) ??
+    (engine === "llama-cpp" ? inProcessName : undefined);
+  if (!name) return undefined;
+  const preset = resolveModel(name);
+  const pinned = typeof modelLayer === "object" ? modelLayer : undefined;
+  const section = {
+    name,
+    servedModel: flags.servedModel ?? file?.servedModel ?? pinned?.servedModel ?? preset.servedModel,
+    systemRole: pinned?.systemRole ?? preset.systemRole,
+    template: pinned?.template ?? preset.template,
+    known: preset.known,
+  };
+  return { section, preset };
+}
+
+function runModelSection(input: ResolveInput, engine: EngineName) {
+  const resolved = resolveModelSection(input.flags, input.file, engine, input.resolveModel);
+  if (!resolved) {
+    throw new UsageError(
+      '--model is required with a server: a preset (see "sra models") or a served model name (or set "model" in --config)',
+    );
+  }
+  return resolved;
+}
+
+/** The defaults that differ in process (IN_PROCESS_DEFAULTS), as a settings layer; {} for a server. */
+function inProcessLayer(engine: EngineName, input: ResolveInput): Settings {
+  if (engine !== "llama-cpp") return {};
+  const parallel = input.flags.llamaCpp?.parallel ?? input.file?.llamaCpp?.parallel ?? DEFAULT_PARALLEL;
+  return {
+    search: { guided: IN_PROCESS_DEFAULTS.guided },
+    server: { timeoutSec: IN_PROCESS_DEFAULTS.timeoutSec },
+    run: { concurrency: IN_PROCESS_DEFAULTS.problemsPerSequence * parallel },
+  };
+}
+
+/** Which GGUF file the in-process engine loads: --gguf, else the preset's source (generate's, eval's). */
+export async function ggufIdentity(
+  config: { llamaCpp: { gguf: string | null }; model: { name: string } },
+  preset: ModelPreset,
+  localGguf: ResolveInput["localGguf"],
+): Promise<GgufIdentity> {
+  if (config.llamaCpp.gguf !== null) return localGguf(config.llamaCpp.gguf);
+  if (preset.gguf) return preset.gguf;
+  throw new UsageError(
+    `model "${config.model.name}" has no GGUF source for the in-process engine: give a local file with --gguf PATH, or a server with --base-url URL`,
+  );
 }
 
 /**
@@ -157,19 +299,27 @@ export interface ResolveInput {
  * lines.
  */
 export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> {
-  const resolved = resolveModelSection(input.flags, input.file, input.resolveModel);
-  if (!resolved) {
-    throw new UsageError(
-      '--model is required: a preset (see "sra models") or a served model name (or set "model" in --config)',
-    );
-  }
-  const { preset, section: modelSection } = resolved;
-
+  const engine = resolveEngine(input.flags, input.file, input.env);
+  // Every required option that is missing, in one message: a new user fixes them in one try. A model
+  // is required with a server only; in process the default model runs.
+  const named = [input.flags, input.file].some((s) => s?.model !== undefined);
+  const problemsSetting = [input.flags, input.file].find((s) => s?.input?.problems !== undefined)?.input
+    ?.problems;
+  const missing = [
+    ...(input.missing ?? []),
+    ...(named || engine === "llama-cpp"
+      ? []
+      : ['--model <name> (a preset, see "sra models", or a served model name; required with a server)']),
+    ...(problemsSetting ? [] : ["--problems <file>"]),
+  ];
+  if (missing.length > 0) throw missingOptionsError(missing);
+  const { section, preset } = runModelSection(input, engine);
   const envBase = input.env.OPENAI_BASE_URL?.trim();
   const sampling = { temperature: preset.sampling.temperature, topP: preset.sampling.topP };
   const layers: Settings[] = [
     defaultSettings(),
     envBase ? { server: { baseUrls: [envBase] } } : {},
+    inProcessLayer(engine, input),
     { search: sampling, code: sampling },
     input.file ?? {},
     input.flags,
@@ -178,17 +328,19 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
   const promptsDir = (merged.promptsDir as string | null | undefined) ?? null;
   const resolvedPromptsDir = promptsDir === null ? null : path.resolve(promptsDir);
   const input_ = isPlainObject(merged.input) ? merged.input : {};
-  if (typeof input_.problems !== "string" || input_.problems === "") {
-    throw new UsageError('--problems <file> is required (or set "input": {"problems": ...} in --config)');
-  }
+  if (typeof input_.problems !== "string" || input_.problems === "")
+    throw missingOptionsError(["--problems <file>"]);
   const problems = path.resolve(input_.problems);
+  const llamaCpp = isPlainObject(merged.llamaCpp) ? merged.llamaCpp : {};
+  const gguf = typeof llamaCpp.gguf === "string" ? path.resolve(llamaCpp.gguf) : llamaCpp.gguf;
 
   const candidate = {
     version: CONFIG_VERSION,
     sraVersion: input.sraVersion,
     createdAt: input.now.toISOString(),
     updatedAt: input.now.toISOString(),
-    model: modelSection,
+    model: section,
+    engine,
     strategy: merged.strategy,
     stage: merged.stage,
     seed: merged.seed,
@@ -200,45 +352,34 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
     server: {
       ...(isPlainObject(merged.server) ? merged.server : {}),
     },
+    llamaCpp: { ...llamaCpp, gguf },
     run: merged.run,
   };
   const parsed = runConfigSchema.safeParse(candidate);
   if (!parsed.success) throw configIssuesError(parsed.error, input.flags);
   const config = parsed.data;
+  if (engine === "openai" && config.server.baseUrls.length === 0) {
+    throw new UsageError(
+      "--engine openai needs a server: give --base-url URL (or set $OPENAI_BASE_URL); sra no longer assumes http://localhost:8000/v1",
+    );
+  }
+  if (engine === "llama-cpp") config.model.gguf = await ggufIdentity(config, preset, input.localGguf);
   config.prompts.hash = await input.promptsHash(config.prompts.dir);
   return config;
 }
 
-/** The settings layers that may name the model: --model / --served-model, a file's `model`. */
-export interface ModelLayer {
-  model?: Settings["model"];
-  servedModel?: string | undefined;
-}
-
-/**
- * The model section of a config from the flags and a settings file: the topmost layer that names a
- * model decides it; an object (from a previous config.json) may also pin the served name, the
- * system-role switch and the export template. Undefined when no layer names one.
- */
-export function resolveModelSection(
-  flags: ModelLayer,
-  file: ModelLayer | undefined,
-  resolveModel: (name: string) => ModelPreset,
-): { section: RunConfig["model"]; preset: ModelPreset } | undefined {
-  const modelLayer = [flags, file].find((s) => s?.model !== undefined)?.model;
-  const name = typeof modelLayer === "string" ? modelLayer : modelLayer?.name;
-  if (!name) return undefined;
-  const preset = resolveModel(name);
-  const pinned = typeof modelLayer === "object" ? modelLayer : undefined;
-  const servedModel = flags.servedModel ?? file?.servedModel ?? pinned?.servedModel ?? preset.servedModel;
-  const section = {
-    name,
-    servedModel,
-    systemRole: pinned?.systemRole ?? preset.systemRole,
-    template: pinned?.template ?? preset.template,
-    known: preset.known,
-  };
-  return { section, preset };
+/** Required options not given: one UsageError naming them all (exit 2). */
+export function missingOptionsError(missing: readonly string[]): UsageError {
+  const list = missing.length === 1 ? ` ${missing[0]}` : `\n${missing.map((m) => `  ${m}`).join("\n")}`;
+  const settings = missing.some((m) => /^--(model|problems) /.test(m));
+  return new UsageError(
+    `missing required option${missing.length === 1 ? "" : "s"}:${list}`,
+    settings
+      ? {
+          hint: '--model and --problems may also come from --config (as "model" and "input": {"problems": ...})',
+        }
+      : {},
+  );
 }
 
 /** The error for an invalid merged config: a UsageError naming the flags, or a ConfigError. */

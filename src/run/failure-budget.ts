@@ -71,3 +71,41 @@ export function failureBudgetExceeded(
   }
   return undefined;
 }
+
+/** Where a run's selected problems stand at its end: this invocation's and those skipped as decided. */
+export interface RunOutcomeCounts {
+  /** Finished (a sample, or a plan with --stage plans) in this invocation / before it. */
+  done: number;
+  alreadyDone: number;
+  /** Failed in this invocation / recorded as failed earlier and skipped (no --retry-failures). */
+  failed: number;
+  failedEarlier: number;
+}
+
+/**
+ * Why a run that went to its end still failed (exit 1), or undefined when it succeeded. Judged on the
+ * whole selection (what a script that reruns the command until it succeeds cares about), so a rerun
+ * that only skips failures recorded earlier says what the run that recorded them said:
+ *  - every selected problem that was decided failed: always a failure, whatever --max-failures says,
+ *    since the run produced nothing;
+ *  - otherwise the budget of --max-failures, now over all decided problems however few (the wait for
+ *    10 problems only keeps an early failure from stopping a run that has just begun).
+ */
+export function failedRunReason(m: MaxFailures, c: RunOutcomeCounts): string | undefined {
+  const failed = c.failed + c.failedEarlier;
+  if (failed === 0) return undefined;
+  const onlyEarlier = c.failed === 0;
+  if (c.done + c.alreadyDone === 0) {
+    const which = failed === 1 ? "the only selected problem" : `all ${failed} selected problems`;
+    const when = onlyEarlier
+      ? " earlier"
+      : c.failedEarlier > 0
+        ? ` (${c.failedEarlier} of them earlier)`
+        : "";
+    return `${which} failed${when}`;
+  }
+  const why = failureBudgetExceeded(m, failed, failed + c.done + c.alreadyDone, 1);
+  if (why === undefined) return undefined;
+  if (c.failedEarlier === 0) return why;
+  return `${why}, ${onlyEarlier ? "all" : c.failedEarlier} of them earlier`;
+}

@@ -12,6 +12,9 @@ export function failureKind(e: unknown): string {
     // The adapter says what went wrong; a malformed reply is not a network fault (the user would look
     // at the wrong thing), so it gets its own kind.
     if (e.fault === "timeout" || e.fault === "network" || e.fault === "bad-reply") return e.fault;
+    // The in-process engine: a request it cannot serve as it is, or llama.cpp failing to decode.
+    if (e.fault === "request") return "llm-request";
+    if (e.fault === "engine") return "engine";
     if (e.status === undefined) return /timed? ?out|timeout/i.test(e.message) ? "timeout" : "network";
     if (e.status === 400 || e.status === 413) return "llm-request";
     return `llm-${e.status}`;
@@ -35,6 +38,12 @@ export function failureHint(kind: string, e: unknown): string {
     return 'the server kept rate limiting: lower --max-requests, or allow more retries ("server": {"retry": {"maxAttempts": N}} in --config)';
   }
   if (/^llm-5\d\d$/.test(kind)) return "the server failed: check its log (out of memory? restarting?)";
+  if (kind === "llm-request") {
+    return "the model could not serve this request as it is (see error): fix the cause, then rerun with --retry-failures";
+  }
+  if (kind === "engine") {
+    return "llama.cpp failed in this process: see generate.log; with a GPU try --gpu off, else lower --parallel or --context-size";
+  }
   if (kind === "no-code") {
     return /cut off/.test(describeError(e))
       ? "the code was cut off: raise --max-tokens"

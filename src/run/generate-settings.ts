@@ -5,22 +5,30 @@
  * (src/cli/generate.ts) are all made from this table. Adding a setting is adding a row.
  *
  * Defaults live in the rows, except where another module owns them: the search parameters'
- * (searchParamsSchema, with the paper's values and why) and the retry policy's (DEFAULT_RETRY_POLICY).
+ * (searchParamsSchema, with the paper's values and why), and the rows every model-calling command
+ * shares (src/llm/llm-settings.ts: the engine, the servers, the in-process engine, and the defaults
+ * that differ in process).
  * The code stage's temperature and top-p have none: they always come from the model preset.
  *
  * Loaded by the command line to build --help: keep it free of I/O and of heavy imports.
  */
 import { z } from "zod";
 import { EXECUTE_SETTINGS } from "../execute/settings.js";
-import { DEFAULT_RETRY_POLICY } from "../llm/retry.js";
+import {
+  DEFAULT_IN_PROCESS_MODEL,
+  ENGINE_SETTING,
+  IN_PROCESS_DEFAULTS,
+  LLAMA_CPP_SETTINGS,
+  PLACEHOLDER_API_KEY,
+  SERVER_SETTINGS,
+} from "../llm/llm-settings.js";
 import { searchParamsSchema } from "../search/params.js";
 import { strategySchema } from "../types.js";
 import { option } from "../util/option-table.js";
 import { maxFailuresSchema, parseMaxFailuresSetting } from "./failure-budget.js";
 import { parseShard } from "./shard.js";
 
-/** The API key sent when its environment variable is unset (local servers accept any). */
-export const PLACEHOLDER_API_KEY = "EMPTY";
+export { PLACEHOLDER_API_KEY };
 
 export const stageChoiceSchema = z.enum(["plans", "code", "all"]);
 export type StageChoice = z.infer<typeof stageChoiceSchema>;
@@ -43,20 +51,23 @@ const modelSettingSchema = z.union([
       systemRole: z.boolean().optional(),
       template: z.string().min(1).optional(),
       known: z.boolean().optional(),
+      /** Which GGUF file the run's in-process engine loaded: bookkeeping, set from --gguf or the preset. */
+      gguf: z.unknown().optional(),
     })
     .strict(),
 ]);
 
 const s = searchParamsSchema.shape;
-const r = DEFAULT_RETRY_POLICY;
-const onOff = (v: boolean) => (v ? "on" : "off");
 
 export const GENERATE_SETTINGS = {
   model: option({
     schema: modelSettingSchema,
     flag: "--model <name>",
-    help: "model preset (see `sra models`) or a served model name (required, or set in --config)",
+    help: "model preset (see `sra models`) or a served model name",
+    showDefault: `required with a server; in process ${DEFAULT_IN_PROCESS_MODEL}, or the --gguf file's name`,
   }),
+  /** Which engine runs the model; resolved by chooseEngine when no layer sets it. */
+  engine: ENGINE_SETTING,
   servedModel: option({
     schema: z.string().min(1),
     flag: "--served-model <name>",
@@ -140,8 +151,9 @@ export const GENERATE_SETTINGS = {
     guided: option({
       schema: s.guided,
       flag: "--guided",
-      help: "ask the server (vLLM) for guided decoding of scores",
-      showDefault: onOff,
+      negatable: "free-form scores read by the lenient parser, the paper's way (default: as --guided says)",
+      help: "constrain evaluation replies to `Score: N` (vLLM guided decoding; a grammar in process)",
+      showDefault: IN_PROCESS_DEFAULTS.guided ? "on in process, off with a server" : "off",
     }),
   },
   /** The code stage (plan -> code); its temperature and top-p come from the preset. */
@@ -215,62 +227,16 @@ export const GENERATE_SETTINGS = {
       showDefault: (shard) => (shard === null ? "no sharding" : `${shard.index}/${shard.count}`),
     }),
   },
-  server: {
-    baseUrls: option({
-      schema: z
-        .array(z.url({ protocol: /^https?$/ }))
-        .min(1)
-        .default(["http://localhost:8000/v1"]),
-      flag: "--base-url <url>",
-      help: "OpenAI-compatible server, repeat for several",
-      showDefault: (urls) => `$OPENAI_BASE_URL, else ${urls.join(", ")}`,
-    }),
-    /** The NAME of the environment variable holding the key; the key itself is never stored. */
-    apiKeyEnv: option({
-      schema: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
-        .default("OPENAI_API_KEY"),
-      flag: "--api-key-env <var>",
-      help: "environment variable holding the API key; only its NAME is saved",
-      showDefault: (name) => `${name}; unset: "${PLACEHOLDER_API_KEY}"`,
-    }),
-    timeoutSec: option({
-      schema: z.number().positive().max(86_400).default(300),
-      flag: "--timeout <sec>",
-      help: "seconds to wait for one LLM request",
-    }),
-    /** How long requests wait when every endpoint is down, before failures count again (0: no wait). */
-    maxOutageSec: option({
-      schema: z.number().min(0).max(86_400).default(600),
-      flag: "--max-outage <sec>",
-      help: "when every server is down (a restart), requests wait this long for one to come back instead of failing their problems; 0 = do not wait",
-    }),
-    maxRequests: option({
-      schema: z.number().int().min(1).max(100_000).default(64),
-      flag: "--max-requests <n>",
-      help: "LLM requests in flight at once, over all endpoints",
-    }),
-    adaptive: option({
-      schema: z.boolean().default(true),
-      flag: "--no-adaptive",
-      help: "keep the request cap fixed instead of lowering it on 429/503",
-      showDefault: (adaptive) => (adaptive ? "adaptive" : "fixed"),
-    }),
-    /** The LLM edge's retries (src/llm/retry.ts); --config only. */
-    retry: {
-      maxAttempts: option({ schema: z.number().int().min(1).max(100).default(r.maxAttempts) }),
-      initialDelayMs: option({ schema: z.number().int().min(0).default(r.initialDelayMs) }),
-      maxDelayMs: option({ schema: z.number().int().min(0).default(r.maxDelayMs) }),
-      factor: option({ schema: z.number().min(1).max(10).default(r.factor) }),
-      jitter: option({ schema: z.number().min(0).max(1).default(r.jitter) }),
-    },
-  },
+  /** The OpenAI-compatible servers (shared rows: src/llm/llm-settings.ts). */
+  server: SERVER_SETTINGS,
+  /** The in-process engine (shared rows). */
+  llamaCpp: LLAMA_CPP_SETTINGS,
   run: {
     concurrency: option({
       schema: z.number().int().min(1).max(100_000).default(256),
       flag: "--concurrency <n>",
       help: "problems in progress at once; about 4x the request cap keeps the server busy",
+      showDefault: (n) => `${n}; in process ${IN_PROCESS_DEFAULTS.problemsPerSequence} x --parallel`,
     }),
     /** null = no limit; an integer N >= 0 = at most N failures; 0 < f < 1 = at most that share. */
     maxFailures: option({
@@ -284,6 +250,13 @@ export const GENERATE_SETTINGS = {
       flag: "--retry-failures",
       help: "redo problems recorded in failures.jsonl",
       showDefault: (retry) => (retry ? "redo them" : "skip them"),
+    }),
+    /** The request journal (src/run-dir/journal.ts); it changes no result, only what a crash costs. */
+    journal: option({
+      schema: z.boolean().default(true),
+      flag: "--no-journal",
+      help: "keep no journal of the replies of problems in progress (a crash then loses their searches)",
+      showDefault: (on) => (on ? "kept in <out>/journal/, replayed on resume" : "off"),
     }),
   },
 };

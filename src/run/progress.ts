@@ -21,6 +21,14 @@ export interface ProgressSnapshot {
   elapsedMs: number;
   /** Every server is down and requests are waiting for one to come back (shown instead of the ETA). */
   waitingForServer?: boolean;
+  /** The work of the problems in progress (src/run/work-in-progress.ts); absent: finished ones only. */
+  work?: {
+    /** Answered LLM calls of each problem in progress (replayed ones included). */
+    running: readonly number[];
+    /** Problems finished or failed so far, and their calls in all. */
+    finished: number;
+    finishedCalls: number;
+  };
 }
 
 /** 1234 -> "1.2k", 1234567 -> "1.2M". */
@@ -44,54 +52,127 @@ export function formatDuration(ms: number): string {
 }
 
 export interface ProgressNumbers {
+  /** Problems finished or failed. */
   finished: number;
+  /** Problems in progress. */
+  running: number;
+  /** finished / total: the bar's solid part. */
+  finishedFraction: number;
+  /** The work done, in problems: the finished ones and the estimated share of the running ones. */
+  workDone: number;
+  /** workDone / total: the percentage shown, and the bar with its lighter part. */
   fraction: number;
   /** Completion tokens per second. */
   tokensPerSecond: number;
-  /** Estimated milliseconds left, undefined until something finished. */
+  /** Estimated milliseconds left, undefined until some work is done. */
   etaMs: number | undefined;
+}
+
+/** A running problem never counts as more than this share done: it is done when it finishes. */
+export const RUNNING_SHARE_CAP = 0.9;
+
+/**
+ * The LLM calls a problem is expected to take: the larger of the mean of the problems finished so far
+ * and twice the mean of those still running. Without a finished problem, the best guess for a running
+ * one is that it is halfway (the doubling rule for a duration of which only the elapsed part is
+ * known); once problems finish, their mean takes over, but not below that guess, because the problems
+ * that finish first are the short ones. undefined before any call was answered.
+ */
+export function expectedCallsPerProblem(work: NonNullable<ProgressSnapshot["work"]>): number | undefined {
+  const meanFinished = work.finished > 0 ? work.finishedCalls / work.finished : 0;
+  const running = work.running.reduce((a, b) => a + b, 0);
+  const meanRunning = work.running.length > 0 ? running / work.running.length : 0;
+  const expected = Math.max(meanFinished, 2 * meanRunning);
+  return expected > 0 ? expected : undefined;
 }
 
 export function progressNumbers(s: ProgressSnapshot): ProgressNumbers {
   const finished = s.done + s.failed;
-  const fraction = s.total > 0 ? Math.min(1, finished / s.total) : 1;
+  const running = s.work?.running ?? [];
+  const expected = s.work ? expectedCallsPerProblem(s.work) : undefined;
+  let partial = 0;
+  if (expected !== undefined) {
+    for (const calls of running) partial += Math.min(RUNNING_SHARE_CAP, calls / expected);
+  }
+  const workDone = finished + partial;
+  const share = (x: number): number => (s.total > 0 ? Math.min(1, x / s.total) : 1);
   const seconds = s.elapsedMs / 1000;
   const tokensPerSecond = seconds > 0 ? s.completionTokens / seconds : 0;
+  // The rate of the work so far, in problems, applied to what is left of it.
   const etaMs =
-    finished > 0 && s.total > finished
-      ? (s.elapsedMs / finished) * (s.total - finished)
-      : finished > 0
-        ? 0
+    finished >= s.total && finished > 0
+      ? 0
+      : workDone > 0
+        ? (s.elapsedMs / workDone) * Math.max(0, s.total - workDone)
         : undefined;
-  return { finished, fraction, tokensPerSecond, etaMs };
+  return {
+    finished,
+    running: running.length,
+    finishedFraction: share(finished),
+    workDone,
+    fraction: share(workDone),
+    tokensPerSecond,
+    etaMs,
+  };
 }
 
-/** The TTY bar, cut to `columns` characters. */
+const BAR_WIDTH = 20;
+
+/** The work done as a percentage; "~" when it counts an estimate of the running problems' share. */
+function percent(n: ProgressNumbers): string {
+  return `${n.workDone > n.finished ? "~" : ""}${Math.floor(n.fraction * 100)}%`;
+}
+
+/** `[###===......]`: finished problems solid, the estimated share of the running ones lighter. */
+function drawBar(n: ProgressNumbers, width: number): string {
+  const solid = Math.round(n.finishedFraction * width);
+  const light = Math.max(0, Math.round(n.fraction * width) - solid);
+  return `[${"#".repeat(solid)}${"=".repeat(light)}${".".repeat(width - solid - light)}]`;
+}
+
+/**
+ * The TTY bar, fitted to `columns`. Fields are dropped, least useful first, until it fits: tokens per
+ * second, elapsed time, LLM calls, requests in flight, problems running, the bar itself (then the
+ * failures); the count with its percentage and the ETA (or WAITING FOR SERVER) always stay.
+ */
 export function formatProgressBar(s: ProgressSnapshot, columns = 100): string {
   const n = progressNumbers(s);
-  const width = 20;
-  const filled = Math.round(n.fraction * width);
-  const bar = `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
-  const parts = [
-    `${bar} ${n.finished}/${s.total} ${Math.floor(n.fraction * 100)}%`,
-    s.failed > 0 ? `${s.failed} failed` : "",
-    `${formatCount(s.calls)} calls`,
-    `${formatCount(n.tokensPerSecond)} tok/s`,
-    `in flight ${s.inFlight}/${s.cap}`,
-    `${formatDuration(s.elapsedMs)}`,
-    s.waitingForServer
-      ? "WAITING FOR SERVER"
-      : `ETA ${n.etaMs === undefined ? "?" : formatDuration(n.etaMs)}`,
-  ].filter((p) => p !== "");
-  const line = parts.join(" | ");
-  return line.length > columns ? line.slice(0, Math.max(0, columns - 1)) : line;
+  const count = `${n.finished}/${s.total} ${percent(n)}`;
+  // [text, drop rank]: the lowest rank goes first; Infinity never.
+  const fields: [string, number][] = [
+    [`${drawBar(n, BAR_WIDTH)} ${count}`, 6],
+    [n.running > 0 ? `${n.running} running` : "", 5],
+    [s.failed > 0 ? `${s.failed} failed` : "", 7],
+    [`${formatCount(s.calls)} calls`, 3],
+    [`${formatCount(n.tokensPerSecond)} tok/s`, 1],
+    [`in flight ${s.inFlight}/${s.cap}`, 4],
+    [formatDuration(s.elapsedMs), 2],
+    [
+      s.waitingForServer
+        ? "WAITING FOR SERVER"
+        : `ETA ${n.etaMs === undefined ? "?" : formatDuration(n.etaMs)}`,
+      Number.POSITIVE_INFINITY,
+    ],
+  ];
+  const kept = fields.filter(([text]) => text !== "");
+  const line = () => kept.map(([text]) => text).join(" | ");
+  for (let rank = 1; line().length > columns && rank <= 7; rank++) {
+    const i = kept.findIndex(([, r]) => r === rank);
+    if (i < 0) continue;
+    // The bar goes, the count stays.
+    if (rank === 6) kept[i] = [count, Number.POSITIVE_INFINITY];
+    else kept.splice(i, 1);
+  }
+  const text = line();
+  return text.length > columns ? text.slice(0, Math.max(0, columns)) : text;
 }
 
 /** The plain line for logs and CI (no control characters). */
 export function formatProgressLine(s: ProgressSnapshot): string {
   const n = progressNumbers(s);
+  const running = n.running > 0 ? `; ${n.running} running` : "";
   return (
-    `progress: ${n.finished}/${s.total} (${Math.floor(n.fraction * 100)}%), ${s.failed} failed, ` +
+    `progress: ${n.finished}/${s.total} (${percent(n)}${running}), ${s.failed} failed, ` +
     `${formatCount(s.calls)} LLM calls, ${formatCount(n.tokensPerSecond)} tok/s, ` +
     `in flight ${s.inFlight}/${s.cap}, elapsed ${formatDuration(s.elapsedMs)}, ` +
     (s.waitingForServer
@@ -121,10 +202,7 @@ export function snapshotView(snapshot: () => ProgressSnapshot): ProgressView {
   return {
     bar: (columns) => formatProgressBar(snapshot(), columns),
     line: () => formatProgressLine(snapshot()),
-    fraction: () => {
-      const s = snapshot();
-      return s.total > 0 ? (s.done + s.failed) / s.total : 0;
-    },
+    fraction: () => progressNumbers(snapshot()).fraction,
   };
 }
 

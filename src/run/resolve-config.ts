@@ -7,6 +7,8 @@
 import * as path from "node:path";
 import { ConfigError, UsageError } from "../errors.js";
 import type { LlmStackOptions } from "../llm/create-llm-stack.js";
+import { checkLocalGguf, defaultModelsDir } from "../llm/llama-cpp/model-file.js";
+import type { InProcessOptions } from "../llm/llama-cpp/open-engine.js";
 import { loadPresets, resolveModel } from "../llm/presets.js";
 import { hashPromptTemplates, loadPromptSet, PROMPT_NAMES, type PromptSet } from "../roles/prompts.js";
 import { readSavedConfig } from "../run-dir/config-file.js";
@@ -14,12 +16,13 @@ import { valueAt } from "../util/option-table.js";
 import { VERSION } from "../version.js";
 import {
   defaultSettings,
-  diffResultFields,
+  diffRunConfigs,
   formatDifference,
   type RunConfig,
   readSettingsFile,
   resolveRunConfig,
   type Settings,
+  withSavedEngine,
 } from "./config.js";
 import { PLACEHOLDER_API_KEY } from "./generate-settings.js";
 
@@ -31,6 +34,8 @@ export interface ConfigSources {
   configFile?: string;
   /** configs/models.json by default. */
   presetsFile?: string;
+  /** The command's own required options that were not given, reported with any missing setting. */
+  missing?: readonly string[];
 }
 
 /** sha256 of the five prompt files' parsed texts, in a fixed order. */
@@ -44,6 +49,8 @@ function resolveSettingsPaths(s: Settings, base: string): Settings {
   if (out.input?.problems !== undefined)
     out.input = { ...out.input, problems: path.resolve(base, out.input.problems) };
   if (typeof out.promptsDir === "string") out.promptsDir = path.resolve(base, out.promptsDir);
+  if (typeof out.llamaCpp?.gguf === "string")
+    out.llamaCpp = { ...out.llamaCpp, gguf: path.resolve(base, out.llamaCpp.gguf) };
   if (typeof out.prompts?.dir === "string")
     out.prompts = { ...out.prompts, dir: path.resolve(base, out.prompts.dir) };
   return out;
@@ -69,8 +76,13 @@ export async function resolveConfig(
       prompts = await loadPromptSet(dir ?? undefined);
       return hashPromptSet(prompts);
     },
+    localGguf: async (gguf) => {
+      const file = await checkLocalGguf(gguf);
+      return { path: file.path, bytes: file.bytes };
+    },
     sraVersion: VERSION,
     now,
+    ...(sources.missing ? { missing: sources.missing } : {}),
   });
   if (!prompts) throw new Error("prompts were not loaded");
   return { config, prompts };
@@ -109,26 +121,49 @@ export async function checkSavedConfig(dir: string, config: RunConfig): Promise<
       hint: "the run's config.json is damaged; restore it or start a new --out directory",
     });
   }
-  const diffs = diffResultFields(read.raw, config);
+  const saved = withSavedEngine(read.raw);
+  const diffs = diffRunConfigs(saved, config);
   if (diffs.length > 0) {
     throw new ConfigError(diffs.map(formatDifference), file, {
       hint:
+        engineHint(saved, config) ??
         "these settings change the results, so this run cannot be resumed with them: " +
-        `rerun with the saved ones (drop those flags, or add --config ${file}), or write to a new --out directory`,
+          `rerun with the saved ones (drop those flags, or add --config ${file}), or write to a new --out directory`,
     });
   }
   return read.config.createdAt;
 }
 
+/** The sections of a command's config the LLM stack is opened from. */
+export type LlmSections = Pick<RunConfig, "engine" | "server" | "model" | "llamaCpp"> & {
+  search?: { guided: boolean };
+};
+
 /**
- * What the LLM stack is given for a run (generate's, or any command's with the same server and model
- * sections: eval's); the command adds its logger and clock when it opens it.
+ * When a run made on a server is resumed without one: sra used to assume http://localhost:8000/v1,
+ * so say which server the run used.
+ */
+function engineHint(saved: Record<string, unknown>, config: RunConfig): string | undefined {
+  if (saved.engine !== "openai" || config.engine !== "llama-cpp") return undefined;
+  const urls = valueAt(saved, "server.baseUrls");
+  const list = Array.isArray(urls) ? urls.filter((u): u is string => typeof u === "string") : [];
+  const flags = list.length > 0 ? list.map((u) => `--base-url ${u}`).join(" ") : "--base-url URL";
+  return `this run was made on a server; without --base-url (or $OPENAI_BASE_URL) sra now runs the model in process: add ${flags}`;
+}
+
+/**
+ * What the LLM stack is given for a run (generate's, or any command's with the same engine, server
+ * and model sections: eval's); the command adds its logger and clock when it opens it, and, in
+ * process, the download progress and the model file once it is resolved.
  */
 export function llmStackOptions(
-  config: Pick<RunConfig, "server" | "model"> & { search?: { guided: boolean } },
+  config: LlmSections,
   apiKey: string,
+  env: Record<string, string | undefined> = process.env,
 ): LlmStackOptions {
   return {
+    engine: config.engine,
+    ...(config.engine === "llama-cpp" ? { inProcess: inProcessOptions(config, env) } : {}),
     endpoints: config.server.baseUrls,
     apiKey,
     model: config.model.servedModel,
@@ -139,5 +174,20 @@ export function llmStackOptions(
     maxRequests: config.server.maxRequests,
     adaptive: config.server.adaptive,
     guided: config.search?.guided ? "vllm" : "off",
+  };
+}
+
+/** The in-process engine's options: the model file (--gguf or the preset's source) and its settings. */
+function inProcessOptions(config: LlmSections, env: Record<string, string | undefined>): InProcessOptions {
+  const gguf = config.model.gguf;
+  const l = config.llamaCpp;
+  return {
+    localPath: l.gguf,
+    model: { name: config.model.name, ...(gguf && "repo" in gguf ? { gguf } : {}) },
+    modelsDir: defaultModelsDir(env),
+    parallel: l.parallel,
+    threads: l.threads,
+    contextSize: l.contextSize,
+    gpu: l.gpu === "off" ? false : "auto",
   };
 }

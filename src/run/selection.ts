@@ -7,6 +7,7 @@
 import { InputError } from "../errors.js";
 import {
   createReadProblemsStats,
+  MAX_REPORTED_ERRORS,
   type ReadProblemsOptions,
   type ReadProblemsStats,
   readProblems,
@@ -24,6 +25,8 @@ export interface Selection {
   pending: Set<string>;
   /** What reading the problems file found (invalid records skipped, repeated questions). */
   readStats: ReadProblemsStats;
+  /** The repeated questions dropped within the selection (--limit, --shard): the first 20. */
+  repeats: InputError[];
   readOptions: ReadProblemsOptions;
   /**
    * The tests of the selected problems whose saved plan waits for its code: a code task is made from
@@ -68,7 +71,16 @@ export async function selectProblems(config: RunConfig, state: ResumeState): Pro
     todo: 0,
   };
   let index = 0;
-  for await (const problem of readProblems(config.input.problems, readOptions, readStats)) {
+  const repeats: InputError[] = [];
+  // A repeat is the selection's when it comes before the limit is full and its id is in the shard
+  // (the reader calls this as it drops it, after the problems before it were handed out).
+  const onRepeat = (repeat: InputError, id: string): void => {
+    if (config.input.limit !== null && index >= config.input.limit) return;
+    if (!inShard(id, config.input.shard)) return;
+    counts.duplicatesSkipped++;
+    if (repeats.length < MAX_REPORTED_ERRORS) repeats.push(repeat);
+  };
+  for await (const problem of readProblems(config.input.problems, { ...readOptions, onRepeat }, readStats)) {
     const i = index++;
     if (config.input.limit !== null && i >= config.input.limit) continue;
     if (!inShard(problem.id, config.input.shard)) continue;
@@ -85,7 +97,6 @@ export async function selectProblems(config: RunConfig, state: ResumeState): Pro
   }
   counts.inFile = readStats.problems;
   counts.invalidSkipped = readStats.invalid;
-  counts.duplicatesSkipped = readStats.duplicates ?? 0;
   // An empty file is almost always an earlier step that failed (a truncated download, a filter that
   // dropped everything); a run that quietly does nothing would hide it.
   if (readStats.lines - readStats.blank === 0) {
@@ -97,7 +108,7 @@ export async function selectProblems(config: RunConfig, state: ResumeState): Pro
       },
     );
   }
-  return { counts, pending, readStats, readOptions, codeTests };
+  return { counts, pending, readStats, readOptions, repeats, codeTests };
 }
 
 function planProblem(plan: PlanRecord, tests: ProblemTests | undefined): Problem {

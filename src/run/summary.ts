@@ -2,8 +2,9 @@
  * summary.json (written atomically at the end of every invocation, interrupted or not) and the
  * human summary printed on stderr. Pure: the numbers come in, a record and text come out.
  */
-import type { LlmStackStats } from "../llm/create-llm-stack.js";
+import type { LlmStackDescription, LlmStackStats } from "../llm/create-llm-stack.js";
 import type { RunTotals } from "../run-dir/accumulator.js";
+import type { JournalStats } from "../run-dir/journal.js";
 import { formatCount, formatDuration } from "./progress.js";
 
 export type StopCause = "completed" | "interrupted" | "max-failures" | "error";
@@ -68,7 +69,7 @@ export interface SelectionCounts {
   inFile: number;
   /** Records skipped as invalid (--skip-invalid). */
   invalidSkipped: number;
-  /** Repeated questions without an id, skipped by the reader (the first is kept). */
+  /** Repeated questions without an id within the selection (--limit, --shard), skipped (the first is kept). */
   duplicatesSkipped: number;
   /** After --limit and --shard. */
   selected: number;
@@ -96,6 +97,8 @@ export interface RunSummary {
   seconds: number;
   stopCause: StopCause;
   stopDetail?: string;
+  /** Set when the run went to its end but failed all the same (exit 1): too many problems failed. */
+  failedBecause?: string;
   problems: SelectionCounts;
   thisRun: {
     done: number;
@@ -122,6 +125,12 @@ export interface RunSummary {
   totals: RunTotals;
   /** The LLM stack's counters at the end (the live-only ones, in flight and queued, left out). */
   llm: RunLlmStats | null;
+  /**
+   * The request journal of this invocation (null with --no-journal). `llm` counts the requests the
+   * server got; replies replayed from the journal are counted here, and in the problems' own usage
+   * (thisRun, samples' meta), which describes each problem's whole work as an uninterrupted run would.
+   */
+  journal: JournalStats | null;
 }
 
 type RunLlmStats = Pick<
@@ -138,7 +147,35 @@ type RunLlmStats = Pick<
   | "outages"
   | "outageMs"
   | "endpoints"
-> & { finalCap: number };
+> & { finalCap: number; engine?: EngineSummary };
+
+/**
+ * In process: what ran the model (the file, its size and origin, llama.cpp's device, threads,
+ * sequences, context, chat template) and what its prompt cache and grammars did.
+ */
+export type EngineSummary = Extract<LlmStackDescription, { engine: "llama-cpp" }> & {
+  requests: number;
+  /** The most sequences decoding at once. */
+  maxActive: number;
+  promptTokens: number;
+  /** Prompt tokens a sequence already held from an earlier request, not evaluated again. */
+  reusedPromptTokens: number;
+  /** Replies constrained by a grammar (guided scores): each one parses. */
+  grammarConstrained: number;
+};
+
+function engineSummary(s: LlmStackStats, d: LlmStackDescription | null): EngineSummary | undefined {
+  if (!s.engine || !d || d.engine !== "llama-cpp") return undefined;
+  const e = s.engine;
+  return {
+    ...d,
+    requests: e.requests,
+    maxActive: e.maxActive,
+    promptTokens: e.promptTokens,
+    reusedPromptTokens: e.reusedPromptTokens,
+    grammarConstrained: e.grammarConstrained,
+  };
+}
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / b) * 1000) / 1000 : null);
 
@@ -153,16 +190,21 @@ export function buildSummary(input: {
   finishedAt: number;
   stopCause: StopCause;
   stopDetail?: string;
+  failedBecause?: string;
   problems: SelectionCounts;
   counters: RunCounters;
   totals: RunTotals;
   llm: LlmStackStats | null;
+  /** What the stack ran on (in process: the engine block of the llm section). */
+  engine?: LlmStackDescription | null;
+  journal?: JournalStats | null;
 }): RunSummary {
   const c = input.counters;
   const seconds = Math.max(0, (input.finishedAt - input.startedAt) / 1000);
   const finished = c.done + c.failed;
   const records = c.done;
   const s = input.llm;
+  const engine = s ? engineSummary(s, input.engine ?? null) : undefined;
   return {
     version: 1,
     runDir: input.runDir,
@@ -176,6 +218,7 @@ export function buildSummary(input: {
     seconds: Math.round(seconds * 1000) / 1000,
     stopCause: input.stopCause,
     ...(input.stopDetail ? { stopDetail: input.stopDetail } : {}),
+    ...(input.failedBecause ? { failedBecause: input.failedBecause } : {}),
     problems: input.problems,
     thisRun: {
       done: c.done,
@@ -212,8 +255,10 @@ export function buildSummary(input: {
           outages: s.outages,
           outageMs: s.outageMs,
           endpoints: s.endpoints,
+          ...(engine ? { engine } : {}),
         }
       : null,
+    journal: input.journal ?? null,
   };
 }
 
@@ -223,7 +268,9 @@ export function formatRunSummary(s: RunSummary): string {
   const lines: string[] = [];
   const head =
     s.stopCause === "completed"
-      ? "done"
+      ? s.failedBecause
+        ? "failed"
+        : "done"
       : s.stopCause === "interrupted"
         ? "interrupted"
         : s.stopCause === "max-failures"
@@ -240,8 +287,10 @@ export function formatRunSummary(s: RunSummary): string {
     );
   }
   if (t.plans > 0 && t.reachedEndRate !== null) {
+    // A single-pass plan (cot) has no <end>: its reachedEnd says the draft was not cut off.
+    const what = s.strategy === "cot" ? "complete, not cut off" : "reached <end>";
     lines.push(
-      `  plans: ${t.plans} (${Math.round(t.reachedEndRate * 100)}% reached <end>, mean ${t.meanSteps ?? "?"} steps)`,
+      `  plans: ${t.plans} (${Math.round(t.reachedEndRate * 100)}% ${what}, mean ${t.meanSteps ?? "?"} steps)`,
     );
   }
   if (s.llm) {
@@ -250,6 +299,14 @@ export function formatRunSummary(s: RunSummary): string {
         `${formatCount(s.llm.completionTokens)} completion tokens, ${formatCount(t.completionTokensPerSecond ?? 0)} tok/s, ` +
         `max ${s.llm.maxInFlight} in flight`,
     );
+    const e = s.llm.engine;
+    if (e) {
+      const reused = e.promptTokens > 0 ? Math.round((100 * e.reusedPromptTokens) / e.promptTokens) : 0;
+      lines.push(
+        `  engine: llama.cpp in process, ${e.maxActive} of ${e.parallel} sequences busy at most; ` +
+          `${reused}% of prompt tokens reused from a sequence's cache; ${e.grammarConstrained} grammar-constrained replies`,
+      );
+    }
     if (s.llm.outages > 0) {
       lines.push(
         `  server outages: ${s.llm.outages} (every endpoint down; ${Math.round(s.llm.outageMs / 1000)} s in all, waited out)`,
@@ -263,11 +320,23 @@ export function formatRunSummary(s: RunSummary): string {
         (checks.tested > 0 ? `; own tests passed by ${checks.passed} of ${checks.tested}` : ""),
     );
   }
+  const j = s.journal;
+  if (j && (j.replayed > 0 || j.writeError !== undefined)) {
+    lines.push(
+      `  journal: ${j.replayed} replies replayed for ${j.resumedUnits} resumed problems (not sent again), ${j.recorded} recorded` +
+        (j.writeError === undefined ? "" : `; stopped recording: ${j.writeError}`),
+    );
+  }
   const kinds = Object.entries(t.failuresByKind);
   if (kinds.length > 0) {
     // Say what to do about them, not only that they exist.
     lines.push(
       `  failures: ${kinds.map(([k, n]) => `${k} ${n}`).join(", ")} (see failures.jsonl; once the cause is fixed, rerun with --retry-failures)`,
+    );
+  }
+  if (s.problems.failedEarlier > 0) {
+    lines.push(
+      `  skipped ${s.problems.failedEarlier} problems that failed earlier (see failures.jsonl): --retry-failures redoes them`,
     );
   }
   lines.push(

@@ -6,12 +6,15 @@
  * Records are appended tree -> plan -> sample, each a whole line: a crash between two appends leaves
  * an orphan tree or a plan without a sample, which the next start repairs (resume.ts). A problem in
  * flight when the run stops (Ctrl-C, --max-failures, an error) is dropped, not failed: the next run
- * redoes it.
+ * redoes it, replaying from the request journal (src/run-dir/journal.ts) what its calls got so far.
+ * A problem's journal is dropped once its outcome (sample, failure, or plan with --stage plans) is
+ * written, never before: a crash in between leaves a journal that the next start prunes.
  */
 import { ExecutorError, PythonNotFoundError } from "../errors.js";
 import type { Llm } from "../llm/types.js";
 import { implementQuestion } from "../problems/problem-tests.js";
 import { addUsage } from "../roles/counting-llm.js";
+import type { RequestJournal } from "../run-dir/journal.js";
 import type { RecordAppender } from "../run-dir/records.js";
 import { EmptyPlanError } from "../search/strategy.js";
 import {
@@ -31,6 +34,7 @@ import { failureBudgetExceeded, maxFailuresOf } from "./failure-budget.js";
 import { failureRecord } from "./failures.js";
 import type { Task } from "./selection.js";
 import { bump, type RunCounters, type StopCause } from "./summary.js";
+import type { ProblemWork, WorkInProgress } from "./work-in-progress.js";
 
 /** The run files a worker appends to; a stage's files are absent when the stage does not run. */
 export interface RunAppenders {
@@ -45,6 +49,8 @@ export interface WorkerContext {
   engine: Engine;
   /** The model every problem's calls go through (the LLM stack's). */
   llm: Llm;
+  /** The request journal (absent with --no-journal): each problem's calls go through its unit. */
+  journal?: RequestJournal;
   /** The run's Rng (from --seed); each problem gets its own stream of it. */
   rng: Rng;
   now: () => number;
@@ -53,6 +59,8 @@ export interface WorkerContext {
   files: RunAppenders;
   /** This invocation's counters, for the progress line and the summary. */
   counters: RunCounters;
+  /** What the problems in progress have done, for the progress line (absent: not tracked). */
+  work?: WorkInProgress;
   logger: Logger;
   /** Say something above the progress line. */
   message: (text: string) => void;
@@ -73,48 +81,67 @@ export interface ProblemContext {
 }
 
 /**
- * The one place a problem's model and Rng are made. The Rng is the problem's own stream, so results
- * do not depend on which problem ran first. A per-problem wrapper of the model (a request journal
- * keyed by problem) belongs here.
+ * The one place a problem's model, clock and Rng are made. The Rng is the problem's own stream, so
+ * results do not depend on which problem ran first. The model and the clock are the problem's unit of
+ * the request journal: replies of an earlier, interrupted run are replayed, and the clock reads the
+ * time they originally took (a --time-budget search stops where it would have).
  */
-export function problemContext(ctx: WorkerContext, problem: Problem): ProblemContext {
+export function problemContext(ctx: WorkerContext, problem: Problem, work?: ProblemWork): ProblemContext {
+  const unit = ctx.journal?.unit(problem.id, ctx.llm);
+  const llm = unit?.llm ?? ctx.llm;
   const checker = ctx.checker;
   return {
-    llm: ctx.llm,
+    // Counted above the journal: a replayed call is progress too.
+    llm: work ? work.count(llm) : llm,
     rng: ctx.rng.fork(problem.id),
     signal: ctx.signal,
-    now: ctx.now,
+    now: unit?.now ?? ctx.now,
     ...(checker ? { checkCode: (code: string) => checker.compile(code) } : {}),
   };
 }
+
+/** How a stage ended: its outcome written (a record or a failure), or stopped with the run. */
+type StageEnd = "written" | "failed" | "stopped";
 
 /** Run one task to its end: a sample, a plan (--stage plans), a recorded failure, or nothing (stopped). */
 export async function runProblem(ctx: WorkerContext, task: Task): Promise<void> {
   const problem = task.problem;
   const t0 = ctx.now();
-  const pc = problemContext(ctx, problem);
-  const plan = task.plan ?? (await planStage(ctx, pc, problem));
-  if (plan === undefined || (task.plan === undefined && ctx.config.stage === "plans")) return;
-  if (ctx.signal.aborted) return;
-  await codeStage(ctx, pc, problem, plan, t0);
+  const work = ctx.work?.start();
+  let end: StageEnd = "stopped";
+  try {
+    end = await runStages(ctx, problemContext(ctx, problem, work), task, t0);
+  } finally {
+    work?.end(end === "stopped" ? "dropped" : "finished");
+  }
+  // Its outcome is on disk: what the journal kept for it will not be asked for again.
+  if (end !== "stopped") await ctx.journal?.finish(problem.id);
 }
 
-/** Search a plan and write its tree and plan; undefined when it failed or the run stopped. */
+async function runStages(ctx: WorkerContext, pc: ProblemContext, task: Task, t0: number): Promise<StageEnd> {
+  const planned = task.plan ?? (await planStage(ctx, pc, task.problem));
+  if (typeof planned === "string") return planned;
+  if (task.plan === undefined && ctx.config.stage === "plans") return "written";
+  if (ctx.signal.aborted) return "stopped";
+  return codeStage(ctx, pc, task.problem, planned, t0);
+}
+
+/** Search a plan and write its tree and plan (or the failure). */
 async function planStage(
   ctx: WorkerContext,
   pc: ProblemContext,
   problem: Problem,
-): Promise<PlanRecord | undefined> {
+): Promise<PlanRecord | "failed" | "stopped"> {
   const { files, counters } = ctx;
   let result: Awaited<ReturnType<Engine["plan"]>>;
   try {
     result = await ctx.engine.plan(problem, pc);
   } catch (e) {
-    if (ctx.signal.aborted) return undefined; // redone on resume, not a failure
+    if (ctx.signal.aborted) return "stopped"; // redone on resume, not a failure
     // A search that produced no step keeps its tree for diagnosis (written before the failure).
     if (e instanceof EmptyPlanError) await files.trees?.append(e.tree);
     await recordFailure(ctx, problem, "plans", e);
-    return undefined;
+    return "failed";
   }
   // Tree first, then plan: a crash between them leaves an orphan tree, dropped at the next start.
   await files.trees?.append(result.tree);
@@ -145,7 +172,7 @@ async function codeStage(
   problem: Problem,
   plan: PlanRecord,
   t0: number,
-): Promise<void> {
+): Promise<StageEnd> {
   const { counters } = ctx;
   const t1 = ctx.now();
   let implemented: Awaited<ReturnType<Engine["implement"]>>;
@@ -156,13 +183,13 @@ async function codeStage(
     implemented = await ctx.engine.implement(asked, plan.steps, pc);
     if (ctx.checker && problem.tests) tests = await ctx.checker.test(problem.tests, implemented.code);
   } catch (e) {
-    if (ctx.signal.aborted) return;
+    if (ctx.signal.aborted) return "stopped";
     // The executor itself failing is the run's fault, not the problem's: stop the run.
     if (e instanceof ExecutorError || e instanceof PythonNotFoundError) throw e;
     await recordFailure(ctx, problem, "code", e);
-    return;
+    return "failed";
   }
-  if (ctx.signal.aborted) return;
+  if (ctx.signal.aborted) return "stopped";
   const sample = buildSample(ctx.config, problem, plan, implemented, (ctx.now() - t1) / 1000, tests);
   await ctx.files.samples?.append(sample);
   counters.done++;
@@ -188,6 +215,7 @@ async function codeStage(
     },
     "sample written",
   );
+  return "written";
 }
 
 /** A sample: the plan, its code, and what both stages cost. */

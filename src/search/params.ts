@@ -52,7 +52,10 @@ export const searchParamsSchema = z
     scoreRetries: z.number().int().min(0).default(2),
     /** Score (0-10) given when every evaluation attempt failed to parse (reference code: 5, neutral). */
     fallbackScore: z.number().min(0).max(10).default(5),
-    /** Ask the server for guided decoding of scores (regex `(10|[0-9])`, vLLM); ignored by others. */
+    /**
+     * Constrain evaluation replies to GUIDED_SCORE_REGEX: vLLM's guided decoding, a grammar on the
+     * in-process engine (where it is the default); other servers ignore it.
+     */
     guided: z.boolean().default(false),
   })
   .strict();
@@ -62,8 +65,12 @@ export type SearchParams = z.infer<typeof searchParamsSchema>;
 /** The defaults above, as a value (documented field by field in the schema). */
 export const DEFAULT_SEARCH_PARAMS: SearchParams = searchParamsSchema.parse({});
 
-/** The regex sent as `guidedRegex` when `guided` is on: an integer score 0-10. */
-export const GUIDED_SCORE_REGEX = "(10|[0-9])";
+/**
+ * The regex sent as `guidedRegex` when `guided` is on: the labelled integer score 0-10. The label
+ * comes first because the evaluate prompt teaches the model to end on `Score: N`: forced to start
+ * there, it writes the number where it learnt to, rather than a bare digit out of nowhere.
+ */
+export const GUIDED_SCORE_REGEX = "Score: (10|[0-9])";
 
 /**
  * Built once: every search calls parseSearchParams, and zod compiles a schema on its first parse

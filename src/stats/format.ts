@@ -117,8 +117,14 @@ export function statsRows(runs: readonly RunStats[]): Row[] {
 
   section("run");
   row("strategy", (s) => s.strategy ?? "-");
-  row("model", (s) => s.model ?? "-");
-  row("finished", (s) => (s.finished ? "yes (summary.json)" : "no summary.json"));
+  row("model", (s) => (s.model ?? "-") + (s.preset ? ` (preset ${s.preset})` : ""));
+  row("finished", (s) =>
+    s.finished
+      ? "yes (summary.json)"
+      : s.merged
+        ? "merged (merge-report.json)"
+        : "no (no summary.json: killed, or still running)",
+  );
   row(
     "records: trees/plans/samples/failures",
     (s) =>
@@ -135,7 +141,15 @@ export function statsRows(runs: readonly RunStats[]): Row[] {
 
   section("plans");
   row("plans", (s) => int(s.plans.count));
-  row("reached <end>", (s) => `${int(s.plans.reachedEnd)}${pct(s.plans.reachedEnd, s.plans.count)}`);
+  // Of the searched plans only: a single-pass (CoT) plan has no <end>; it is complete or cut off.
+  row("reached <end>", (s) =>
+    s.plans.searched === 0 ? "-" : `${int(s.plans.reachedEnd)}${pct(s.plans.reachedEnd, s.plans.searched)}`,
+  );
+  if (runs.some((s) => s.plans.singlePass > 0)) {
+    row("single pass, not cut off", (s) =>
+      s.plans.singlePass === 0 ? "-" : `${int(s.plans.complete)}${pct(s.plans.complete, s.plans.singlePass)}`,
+    );
+  }
   for (const reason of unionKeys(runs.map((s) => s.plans.stopReasons))) {
     row(`stop: ${reason}`, (s) => {
       const n = s.plans.stopReasons[reason] ?? 0;

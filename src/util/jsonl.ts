@@ -4,7 +4,7 @@
  * which `repairTornTail` cuts off before anything is appended again.
  */
 import { once } from "node:events";
-import { createReadStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
@@ -121,6 +121,35 @@ export class JsonlAppender {
     await this.chain;
     await this.handle.close();
   }
+}
+
+/**
+ * A file written line by line through a stream, waiting for "drain" when its buffer is full (a merge or
+ * a rewrite of a large trees.jsonl). `events.once` takes its "error" listener off again when the drain
+ * comes: a listener added per drain and never removed piles up past Node's limit of 10
+ * (MaxListenersExceededWarning) and holds on to every pending promise.
+ */
+export function openLineWriter(file: string): { write(line: string): Promise<void>; close(): Promise<void> } {
+  const stream = createWriteStream(file, { encoding: "utf8" });
+  let failed: Error | undefined;
+  stream.on("error", (e) => {
+    failed = e;
+  });
+  return {
+    async write(line: string): Promise<void> {
+      if (failed) throw failed;
+      if (!stream.write(`${line}\n`)) await once(stream, "drain");
+    },
+    close(): Promise<void> {
+      return new Promise((resolve, reject) => {
+        if (failed) {
+          reject(failed);
+          return;
+        }
+        stream.end((e?: Error | null) => (e ? reject(e) : resolve()));
+      });
+    },
+  };
 }
 
 export interface JsonlLine<T> {

@@ -45,9 +45,11 @@ export function createLogger(options: {
   name?: string;
   secrets?: readonly string[];
 }): Logger {
-  const dest = options.file
-    ? destination({ dest: options.file, mkdir: true, append: true, sync: true })
-    : destination({ dest: 2, sync: true });
+  const dest = tolerant(
+    options.file
+      ? destination({ dest: options.file, mkdir: true, append: true, sync: true })
+      : destination({ dest: 2, sync: true }),
+  );
   const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
   return pino(
     {
@@ -61,6 +63,33 @@ export function createLogger(options: {
     },
     dest,
   );
+}
+
+/**
+ * The log's stream, made unable to throw: a line that cannot be written (the disk the run filled up) is
+ * dropped, and so is the rest of the log, rather than an ENOSPC from a log call replacing the error
+ * the run is reporting, or stopping a run that could still write its records.
+ */
+function tolerant(dest: ReturnType<typeof destination>): { write(line: string): void; flushSync(): void } {
+  let broken = false;
+  return {
+    write(line) {
+      if (broken) return;
+      try {
+        dest.write(line);
+      } catch {
+        broken = true;
+      }
+    },
+    flushSync() {
+      if (broken) return;
+      try {
+        dest.flushSync();
+      } catch {
+        broken = true;
+      }
+    },
+  };
 }
 
 /** A logger that drops everything: for library use and tests that do not look at logs. */

@@ -26,6 +26,11 @@ export interface OptionRow<T = unknown> {
   parse?: (text: string) => unknown;
   /** Other settings the flag sets to the same value (--temperature: search and code). */
   alsoSets?: readonly string[];
+  /**
+   * A boolean flag's `--no-` twin, with its help (--guided and --no-guided): for a default that
+   * is on in some cases and off in others, so either can be asked for.
+   */
+  negatable?: string;
 }
 
 export interface OptionTable {

@@ -24,10 +24,12 @@ export function runCli(
     env?: Record<string, string | undefined>;
     input?: string;
     timeoutMs?: number;
+    /** Another copy of the CLI (e.g. an install without optional packages). */
+    cli?: string;
   } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, NO_COLOR: "1", ...options.env },
       stdio: ["pipe", "pipe", "pipe"],

@@ -9,9 +9,9 @@
  * ModelDownloadError line naming what could not be downloaded and the two ways out.
  */
 import { open, stat } from "node:fs/promises";
-import * as os from "node:os";
 import * as path from "node:path";
 import { cannotReadError, describeError, InputError, ModelDownloadError, UsageError } from "../../errors.js";
+import { cacheDir } from "../../util/cache-dir.js";
 import type { GgufSource } from "../presets.js";
 import type { NodeLlamaCppModule } from "./load-engine.js";
 
@@ -20,10 +20,9 @@ export function ggufUri(source: GgufSource): string {
   return `hf:${source.repo}:${source.quant}`;
 }
 
+/** The cache's models folder (src/util/cache-dir.ts): `$SRA_CACHE_DIR/models`, else ~/.cache/sra/models. */
 export function defaultModelsDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.SRA_CACHE_DIR) return path.join(env.SRA_CACHE_DIR, "models");
-  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
-  return path.join(base, "sra", "models");
+  return cacheDir("models", env);
 }
 
 /** Where a model file came from. */
@@ -61,7 +60,8 @@ export const DEFAULT_STALL_MS = 30_000;
 
 const GGUF_MAGIC = "GGUF";
 
-async function checkLocalGguf(file: string): Promise<ModelFile> {
+/** A --gguf file as it is, once it is known to be a readable file that starts like a GGUF. */
+export async function checkLocalGguf(file: string): Promise<ModelFile> {
   let bytes: number;
   const head = Buffer.alloc(4);
   try {

@@ -1,6 +1,6 @@
 /**
  * A CompletionRequest's `guidedRegex` as a llama.cpp GBNF grammar, so the in-process engine constrains
- * a reply to the same language vLLM's guided decoding would (the score's `(10|[0-9])` today).
+ * a reply to the same language vLLM's guided decoding would (the score's `Score: (10|[0-9])` today).
  *
  * The reply must match the whole regex, as with vLLM: `^` at the start and `$` at the end are
  * accepted and change nothing. Supported: literals and escapes (`\d \w \s \D \W \S \n \t \r \f \v`,
