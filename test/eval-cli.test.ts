@@ -309,8 +309,15 @@ describe("sra eval: resume, --samples, --instruction, usage errors", () => {
       plus: EXPECTED["humaneval-plus"],
     });
     // Over both runs: each sample asked once, plus at most the requests in flight at the kill (2).
+    // That is why eval has no request journal: a sample is one request, written when it is answered.
     expect(codegen() - paidBefore).toBe(20 - written);
     expect(paidBefore).toBeLessThanOrEqual(written + 2);
+    // The same samples as the uninterrupted run with the same seed (the first test's).
+    const solutions = (file: string) =>
+      new Map(readJsonlStrict(file).map((l) => [`${l.task_id}#${l.index}`, l.solution]));
+    expect(solutions(samples)).toEqual(
+      solutions(path.join(tmp, "sampled", "humaneval-plus", "samples.jsonl")),
+    );
   });
 
   it("--samples: completion appended to the prompt, solution as it is, unknown tasks reported", async () => {

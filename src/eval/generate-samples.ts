@@ -32,8 +32,13 @@ export interface GenerationContext {
 }
 
 /**
- * The one place a task's model is made. A per-task wrapper of the model (a request journal keyed by
- * task id, as generate's is keyed by problem) belongs here.
+ * The one place a task's model is made. generate wraps its per-problem model in the request journal
+ * (src/run-dir/journal.ts); eval does not, on purpose: a sample is one request, and its line is
+ * appended to samples.jsonl as soon as that request is answered, the moment the journal would write
+ * its record. So after a crash every answered request is a sample already, the requests in flight
+ * have no reply in either file, and a journal would replay nothing while costing a write per reply
+ * (test/eval-cli.test.ts: SIGKILL, then each missing sample asked once). Should a sample ever take
+ * several calls (a plan, then code), its journal unit belongs here, keyed by task and index.
  */
 export function taskLlm(ctx: GenerationContext, _task: EvalTask): Llm {
   return ctx.llm;

@@ -314,10 +314,16 @@ export function formatRunSummary(s: RunSummary): string {
     }
   }
   const checks = t.codeChecks;
-  if (checks.compiled > 0 || checks.compileFailures > 0) {
+  const never = t.failuresByKind["compile-error"] ?? 0;
+  if (checks.compiled > 0 || never > 0) {
+    const again = checks.compileFailures;
     lines.push(
-      `  code checks: ${checks.compiled} compiled (${checks.compileFailures} attempts did not compile and were asked again)` +
-        (checks.tested > 0 ? `; own tests passed by ${checks.passed} of ${checks.tested}` : ""),
+      `  code checks: ${checks.compiled} of ${checks.compiled + never} compiled` +
+        (never > 0 ? ` (${never} never did: a compile-error failure)` : "") +
+        (again > 0
+          ? `; ${again} ${again === 1 ? "reply" : "replies"} did not compile and ${again === 1 ? "was" : "were"} asked again`
+          : "") +
+        (checks.tested > 0 ? `; own tests passed by ${checks.passed} of ${checks.tested} samples` : ""),
     );
   }
   const j = s.journal;
