@@ -184,7 +184,7 @@ describe("sra generate: code checks", () => {
       ]),
     );
     expect(r.code, r.stderr).toBe(0);
-    const samples = readJsonlStrict(path.join(unchecked, "samples.jsonl"));
+    const samples = readJsonlStrict<Rec>(path.join(unchecked, "samples.jsonl"));
     expect(samples).toHaveLength(7);
     for (const s of samples) {
       expect(s.meta.compiles).toBeUndefined();
