@@ -173,6 +173,24 @@ describe("sra generate: code checks", () => {
     expect(r.stderr + r.stdout).toContain("1 without tests (--only-passing)");
   });
 
+  it("--stage plans, then --stage code: the saved plans' code is checked against the problems' tests", async () => {
+    const staged = path.join(tmp, "staged");
+    const plans = await runCli(
+      generateArgs({ url: server.url, problems, out: staged }, [...COT, "--stage", "plans"]),
+    );
+    expect(plans.code, plans.stderr).toBe(0);
+    expect(plans.stderr).not.toContain("code checks:");
+    const code = await runCli(
+      generateArgs({ url: server.url, problems, out: staged }, [...COT, "--stage", "code"]),
+    );
+    expect(code.code, code.stderr).toBe(0);
+    const samples = byId(readJsonlStrict(path.join(staged, "samples.jsonl")));
+    expect(samples.get("pass")?.meta.tests).toEqual({ status: "pass", passed: 2, total: 2 });
+    expect(samples.get("stdio")?.meta.tests).toEqual({ status: "pass", passed: 2, total: 2 });
+    expect(samples.get("wrong")?.meta.tests).toMatchObject({ status: "fail" });
+    expect(samples.get("untested")?.meta).toMatchObject({ compiles: true });
+  }, 60_000);
+
   it("--no-check-code writes the code unchecked: no compiling, no tests, no Python needed", async () => {
     const unchecked = path.join(tmp, "unchecked");
     const r = await runCli(
