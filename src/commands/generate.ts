@@ -347,7 +347,7 @@ async function runThePool(
   const work = new WorkInProgress();
   const stop = createRunStop();
   const outcome: PoolOutcome = { stop, counters };
-  // One executor per run, started at the first check and closed at the end.
+  // One executor per run, started with the pool (in the background) and closed at the end.
   const checker = codeChecksRun(config)
     ? executorChecker({ python: config.check.python, workers: workersOf(config.check.workers) })
     : undefined;
@@ -391,6 +391,7 @@ async function runThePool(
   try {
     const todo = selection.counts.todo > 0 && !stop.signal.aborted;
     // In process the model is loaded first (a second or two), so the banner can say how it runs.
+    if (todo) checker?.prestart();
     if (todo) outcome.stack = await openStack(run, opened, io, stop.signal);
     io.stderr.write(formatBanner(dir, config, selection.counts, outcome.stack?.describe()));
     for (const w of opened.check.warnings) io.stderr.write(`sra: warning: ${w}\n`);

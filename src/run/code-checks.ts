@@ -1,8 +1,9 @@
 /**
  * generate's code checks, through the executor (src/execute/): every sample's code is compiled before
  * it is written (implementPlan asks again, within the code retries, for code that does not), and run
- * against its problem's own tests when it has some. The executor is started on the first check, once
- * per run, and closed at the end; a run whose problems never reach the code stage starts no Python.
+ * against its problem's own tests when it has some. The executor is started once per run, as the pool
+ * starts (prestart), so its half second per worker overlaps the first search, and closed at the end; a
+ * run without a code stage (--stage plans, --no-check-code) starts no Python.
  */
 import { PythonNotFoundError } from "../errors.js";
 import { Executor } from "../execute/executor.js";
@@ -11,6 +12,8 @@ import type { CheckFailure, Verdict } from "../execute/types.js";
 import type { ProblemTests, SampleTests } from "../types.js";
 
 export interface CodeChecker {
+  /** Start the executor now, in the background (its start overlaps the first search). */
+  prestart(): void;
   /** null when the code compiles; else why not, in a line. */
   compile(code: string): Promise<string | null>;
   /** The code run against the problem's tests. */
@@ -42,6 +45,10 @@ export function executorChecker(options: { python: string; workers: number }): C
     return started;
   };
   return {
+    prestart() {
+      // A failure to start is reported by the first check, which awaits the same promise.
+      executor().catch(() => undefined);
+    },
     async compile(code) {
       const v = await (await executor()).compile(code);
       if (v.status === "pass") return null;

@@ -181,7 +181,15 @@ export const GENERATE_SETTINGS = {
       showDefault: (on) => (on ? "compile every sample's code and run its problem's tests" : "off"),
     }),
     python: EXECUTE_SETTINGS.python,
-    workers: EXECUTE_SETTINGS.workers,
+    /**
+     * One by default, unlike eval: a compile or a problem's few asserts take milliseconds against a
+     * model's seconds per sample, and each worker costs half a second of CPU to start.
+     */
+    workers: option({
+      ...EXECUTE_SETTINGS.workers,
+      schema: z.number().int().min(1).max(1024).nullable().default(1),
+      showDefault: (n) => (n === null ? "the number of cores" : String(n)),
+    }),
   },
   input: {
     /** Absolute path of the problems file (relative paths are resolved). */
