@@ -408,6 +408,19 @@ describe("sra eval: resume, --samples, --instruction, usage errors", () => {
     expect(existsSync(path.join(tmp, "bad"))).toBe(false);
   });
 
+  it.each([
+    [["--engine", "openai"], "--engine openai needs a server: give --base-url URL"],
+    [["--base-url", "http://127.0.0.1:9/v1"], "--model is required with a server"],
+  ])("the engine rule, as generate's: %j exits 2", async (extra, message) => {
+    const out = path.join(tmp, "engine-rule");
+    const r = await runCli(["eval", "--benchmarks", "humaneval-plus", "--out", out, ...extra], {
+      env: { OPENAI_BASE_URL: "" },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it("without --benchmarks or --out: exit 2 naming the flag", async () => {
     const a = await runCli(["eval", "--model", "gemma-2-2b", "--out", path.join(tmp, "x")]);
     expect(a.code).toBe(2);

@@ -247,6 +247,12 @@ export function resolveEvalConfig(input: ResolveEvalInput): EvalConfig {
     .safeParse(merged);
   if (!checked.success) throw layersIssuesError(checked.error, input.flags, EVAL_FLAG_FOR_PATH);
   const samples = (merged.samples as string | null | undefined) ?? null;
+  // The server first: without one, a missing --model is not the first thing to fix.
+  if (engine === "openai" && (valueAt(merged, "server.baseUrls") as string[]).length === 0) {
+    throw new UsageError(
+      "--engine openai needs a server: give --base-url URL (or set $OPENAI_BASE_URL), or leave --engine out to run the model in process",
+    );
+  }
   const model = resolveModelSection(
     input.flags as Pick<Settings, "model" | "servedModel" | "llamaCpp">,
     input.file as Pick<Settings, "model" | "servedModel" | "llamaCpp"> | undefined,
@@ -269,11 +275,6 @@ export function resolveEvalConfig(input: ResolveEvalInput): EvalConfig {
   } else if (!model) {
     throw new UsageError(
       '--model is required with a server: a preset (see "sra models") or a served model name; or pass --samples FILE to evaluate samples that exist',
-    );
-  }
-  if (engine === "openai" && (valueAt(merged, "server.baseUrls") as string[]).length === 0) {
-    throw new UsageError(
-      "--engine openai needs a server: give --base-url URL (or set $OPENAI_BASE_URL), or leave --engine out to run the model in process",
     );
   }
   const promptsDir = (merged.promptsDir as string | null | undefined) ?? null;
