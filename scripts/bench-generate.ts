@@ -10,7 +10,10 @@
  * synthetic problems for the memory run, --quick (skip the memory run), --memory-only, --journal-ab
  * (only the concurrent case, with and without the request journal, alternating), --plan-steps [3]
  * (plan lengths of the fake model, e.g. 3-5), --iterations (default: the CLI's), --cli [dist/src/cli.js],
- * --json FILE, --cpu-prof DIR, --dump-calls FILE, --keep.
+ * --json FILE, --cpu-prof DIR, --dump-calls FILE, --keep, --fake-model capable|exploring.
+ *
+ * `--cluster` runs something else: several fake servers and one run per --parallel-iterations value,
+ * each set against its work-conserving bound (scripts/bench-generate/cluster.ts has the details).
  *
  * The fake OpenAI-compatible server of the test suite (test/support/fake-openai-server.ts) runs in this
  * process with a capacity model: S decoding slots (requests beyond S wait in its queue) and a latency of
@@ -49,6 +52,7 @@ import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fnv } from "../test/support/plan-script.js";
+import { runCluster } from "./bench-generate/cluster.js";
 import {
   analyseTail,
   int,
@@ -69,7 +73,9 @@ import { PROBE_SOURCE } from "./bench-generate/probe.js";
 import { type RunResult, runOnce } from "./bench-generate/run.js";
 import {
   CLI,
+  CLUSTER,
   CONCURRENCY,
+  ENDPOINTS,
   flags,
   ITERATIONS,
   LATENCY,
@@ -102,7 +108,8 @@ async function main(): Promise<void> {
   const load = os.loadavg()[0] ?? 0;
   log(
     `bench-generate: ${os.cpus().length} cores (load ${load.toFixed(1)}), node ${process.version}; ` +
-      `S=${SLOTS} slots, latency ${LATENCY.baseMs} ms + ${LATENCY.perTokenMs} ms/token; temp ${tmp}`,
+      `${ENDPOINTS > 1 ? `${ENDPOINTS} endpoints x ` : ""}S=${SLOTS} slots, ` +
+      `latency ${LATENCY.baseMs} ms + ${LATENCY.perTokenMs} ms/token; temp ${tmp}`,
   );
   const runMemory = async (): Promise<RunResult> => {
     const file = path.join(tmp, `synthetic-${MEMORY_N}.jsonl`);
@@ -127,6 +134,22 @@ async function main(): Promise<void> {
   };
   const problemOf = createProblemMatcher(readQuestions(PROBLEMS));
   try {
+    if (CLUSTER) {
+      const { rows, report } = await runCluster(tmp, probeFile, log);
+      const loadAfter = os.loadavg()[0] ?? 0;
+      process.stdout.write(
+        `${report}\nMachine: ${os.cpus().length} cores, load average ${load.toFixed(1)} at the start and ` +
+          `${loadAfter.toFixed(1)} at the end, node ${process.version}.\n`,
+      );
+      if (flags.json) {
+        const result = rows.map((r) => ({ ...r, run: strip(r.run) }));
+        await fsp.writeFile(
+          path.resolve(flags.json),
+          `${JSON.stringify({ loadAtStart: load, loadAtEnd: loadAfter, rows: result }, null, 2)}\n`,
+        );
+      }
+      return;
+    }
     if (flags["journal-ab"]) {
       log(
         `journal A/B: ${N} problems, --concurrency ${CONCURRENCY} --max-requests ${MAX_REQUESTS}, ${REPEAT} runs each ...`,

@@ -195,6 +195,7 @@ export {
   type Evaluator,
   type MctsPolicy,
   nodeReward,
+  PendingPaths,
   PLAN_STRATEGIES,
   type PlanPolicy,
   type PlanState,
@@ -215,6 +216,7 @@ export {
   searchParamsSchema,
   selectPath,
   ucb1,
+  ucb1WithVirtualLoss,
 } from "./search/index.js";
 export { formatStatsTable } from "./stats/format.js";
 export {

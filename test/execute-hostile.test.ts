@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Executor } from "../src/execute/executor.js";
 import type { EncodedValue } from "../src/execute/types.js";
 import { ROOT } from "./support/cli.js";
-import { ADD_ONE, ADD_ONE_INPUTS, addOneExpected, leftovers, noteZygotes } from "./support/executor.js";
+import { ADD_ONE, ADD_ONE_INPUTS, addOneExpected, leftovers } from "./support/executor.js";
 
 let ex: Executor;
 let expected: EncodedValue[];
@@ -181,7 +181,6 @@ const cases: Case[] = [
 
 describe("hostile samples", () => {
   it.each(cases)("$name: $status, the pool still works, nothing left behind", async (c) => {
-    noteZygotes(ex);
     const verdict = await check(c.code(), c.deadline ?? 3);
     expect([c.status].flat(), JSON.stringify(verdict.failure)).toContain(verdict.status);
     if (c.reason) expect(`${verdict.failure?.reason} ${verdict.failure?.error ?? ""}`).toMatch(c.reason);
@@ -201,7 +200,6 @@ describe("hostile samples", () => {
 
   it("threads left running after a right answer: a pass, as in evalplus, and nothing left", async () => {
     const code = `import threading, time\ndef spin():\n    while True:\n        time.sleep(0.01)\nthreading.Thread(target=spin).start()\n${ADD_ONE}`;
-    noteZygotes(ex);
     expect((await check(code)).status).toBe("pass");
     expect(leftovers(ex)).toEqual([]);
   });

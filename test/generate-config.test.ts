@@ -388,6 +388,19 @@ describe("which fields may change on resume", () => {
     ]);
   });
 
+  it("a setting missing from an older run's config.json counts as its default, and only then", async () => {
+    const current = await resolve({ model: "gemma-2-2b" });
+    const older = structuredClone(current) as unknown as { search: Record<string, unknown> };
+    delete older.search.parallelIterations;
+    delete older.search.virtualLoss;
+    expect(diffResultFields(older, current)).toEqual([]);
+    expect(diffResultFields(current, older)).toEqual([]);
+    const parallel = await resolve({ model: "gemma-2-2b", search: { parallelIterations: 3 } });
+    expect(diffResultFields(older, parallel)).toEqual([
+      { path: "search.parallelIterations", saved: undefined, current: 3 },
+    ]);
+  });
+
   it("mergeLayers merges objects and skips undefined", () => {
     expect(mergeLayers({ a: { b: 1, c: 2 }, d: [1] }, { a: { b: undefined, c: 3 }, d: [2] })).toEqual({
       a: { b: 1, c: 3 },
@@ -445,6 +458,7 @@ describe("sra generate: bad flags exit 2 with one clear line (real CLI)", () => 
     [["--shard", "3"], /i\/n/],
     [["--max-failures", "1.5"], /--max-failures must be/],
     [["--iterations", "ten"], /--iterations must be a whole number/],
+    [["--parallel-iterations", "0"], /--parallel-iterations/],
     [["--stage", "later"], /Allowed choices are plans, code, all/],
   ])("%j", async (args, message) => {
     const r = await runCli([

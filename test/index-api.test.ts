@@ -18,6 +18,7 @@ describe("public API (src/index.ts)", () => {
     "generateCotPlan",
     "implementPlan",
     "ucb1",
+    "ucb1WithVirtualLoss",
     "backpropagate",
     "parseScore",
     "extractCode",

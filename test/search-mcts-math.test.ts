@@ -8,6 +8,7 @@ import { bestPath } from "../src/search/best-path.js";
 import { selectPath } from "../src/search/select.js";
 import { addChild, createRoot } from "../src/search/tree.js";
 import { ucb1 } from "../src/search/ucb1.js";
+import { PendingPaths, ucb1WithVirtualLoss } from "../src/search/virtual-loss.js";
 import type { SearchNode } from "../src/types.js";
 import { createRng } from "../src/util/rng.js";
 
@@ -218,6 +219,96 @@ describe("selectPath", () => {
     expect(selectPath(nodes, createRng(1), 0.5)).toEqual([0, 2]);
     (nodes[2] as SearchNode).deadEnd = "no-new-steps";
     expect(selectPath(nodes, createRng(1), 0.5)).toBeNull();
+  });
+});
+
+describe("virtual loss (--parallel-iterations): a path in flight counts L extra visits of reward 0", () => {
+  // Raw 0-10 rewards, c = 0.5. root N=4: A (8, n=3) with children A1 (7, n=1), A2 (9, n=1); B (7, n=1).
+  const sample = () =>
+    tree({ value: 7.6, visits: 4 }, [
+      [0, 8, 3],
+      [0, 7, 1],
+      [1, 7, 1],
+      [1, 9, 1],
+    ]);
+  const [ROOT, A, B, A1, A2] = [0, 1, 2, 3, 4];
+
+  it("with nothing in flight is UCB1 itself, to the last bit", () => {
+    const nodes = tree({ value: 0.3, visits: 3 }, [[0, 0.1 * 3, 3]]);
+    const child = nodes[1] as SearchNode;
+    const root = nodes[0] as SearchNode;
+    const empty = new PendingPaths(1);
+    expect(ucb1WithVirtualLoss(child, root, 0.5, empty)).toBe(
+      ucb1(child.value, child.visits, root.visits, 0.5),
+    );
+    expect(ucb1WithVirtualLoss(child, root, 0.5, undefined)).toBe(
+      ucb1(child.value, child.visits, root.visits, 0.5),
+    );
+  });
+
+  it.each([
+    // pending paths, loss, node -> UCB1 worked by hand
+    // A in flight once: n' = 3 + 1 = 4, r' = 3 * 8 / 4 = 6, N' = 4 + 1 = 5: 6 + 0.5 * sqrt(2 ln 5 / 4) = 6.448530
+    [[[ROOT, A, A2]], 1, A, 6.44853],
+    // B is not in flight, but its parent is: N' = 5: 7 + 0.5 * sqrt(2 ln 5 / 1) = 7.897061
+    [[[ROOT, A, A2]], 1, B, 7.897061],
+    // loss 2: n' = 5, r' = 24 / 5 = 4.8, N' = 6: 4.8 + 0.5 * sqrt(2 ln 6 / 5) = 4.8 + 0.5 * 0.846584 = 5.223292
+    [[[ROOT, A, A2]], 2, A, 5.223292],
+    // two paths through A: n' = 5, r' = 4.8, N' = 4 + 2 = 6: the same as loss 2 once
+    [
+      [
+        [ROOT, A, A2],
+        [ROOT, A, A1],
+      ],
+      1,
+      A,
+      5.223292,
+    ],
+    // loss 0: only N' and n' stay, r' = r: UCB1 unchanged
+    [[[ROOT, A, A2]], 0, A, 8.480676],
+  ])("paths %j, loss %d: UCB1 of node %d is %d", (paths, loss, id, expected) => {
+    const nodes = sample();
+    const pending = new PendingPaths(loss);
+    for (const p of paths) pending.add(p);
+    const node = nodes[id] as SearchNode;
+    const parent = nodes[node.parentId as number] as SearchNode;
+    expect(ucb1WithVirtualLoss(node, parent, 0.5, pending)).toBeCloseTo(expected, 5);
+  });
+
+  it("spreads selections: the second goes to another subtree, the third takes what is left", () => {
+    // Sequential: root N=4: A 8 + 0.5 * sqrt(2 ln 4 / 3) = 8.480676 > B 7 + 0.5 * sqrt(2 ln 4) = 7.832555;
+    // under A (N=3): A2 9 + 0.5 * sqrt(2 ln 3) = 9.741152 > A1 7.741152: [root, A, A2].
+    const nodes = sample();
+    const pending = new PendingPaths(1);
+    const first = selectPath(nodes, createRng(1), 0.5, pending);
+    expect(first).toEqual([ROOT, A, A2]);
+    pending.add(first as number[]);
+    // With it in flight: A 6.448530 < B 7.897061 (values above): B, a leaf.
+    const second = selectPath(nodes, createRng(1), 0.5, pending);
+    expect(second).toEqual([ROOT, B]);
+    pending.add(second as number[]);
+    // B is held, so only A's subtree is left, and under it only A1 (A2 is held).
+    expect(selectPath(nodes, createRng(1), 0.5, pending)).toEqual([ROOT, A, A1]);
+    pending.add([ROOT, A, A1]);
+    // Every leaf is held: nothing to select until a result is applied.
+    expect(selectPath(nodes, createRng(1), 0.5, pending)).toBeNull();
+    pending.remove([ROOT, B]);
+    expect(selectPath(nodes, createRng(1), 0.5, pending)).toEqual([ROOT, B]);
+  });
+
+  it("without a loss (L = 0) the second selection only steps off the held leaf, staying in A", () => {
+    const nodes = sample();
+    const pending = new PendingPaths(0);
+    pending.add([ROOT, A, A2]);
+    expect(selectPath(nodes, createRng(1), 0.5, pending)).toEqual([ROOT, A, A1]);
+  });
+
+  it("refuses to remove a path that is not in flight", () => {
+    const pending = new PendingPaths(1);
+    pending.add([0, 1]);
+    pending.remove([0, 1]);
+    expect(pending.count(0)).toBe(0);
+    expect(() => pending.remove([0])).toThrow(RangeError);
   });
 });
 

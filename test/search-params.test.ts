@@ -7,6 +7,9 @@ describe("search parameters", () => {
     expect(DEFAULT_SEARCH_PARAMS).toMatchObject({ branches: 3, c: 0.5, alpha: 0.7, rewardScale: "raw" });
     expect(DEFAULT_SEARCH_PARAMS).toEqual({
       iterations: 24,
+      parallelIterations: 1,
+      virtualLoss: 1,
+      parallelAfter: 12,
       timeBudgetSec: null,
       branches: 3,
       c: 0.5,
@@ -37,6 +40,9 @@ describe("search parameters", () => {
   it.each([
     [{ iterations: 0 }, "iterations"],
     [{ iterations: 1.5 }, "iterations"],
+    [{ parallelIterations: 0 }, "parallelIterations"],
+    [{ parallelIterations: 33 }, "parallelIterations"],
+    [{ virtualLoss: -1 }, "virtualLoss"],
     [{ timeBudgetSec: 0 }, "timeBudgetSec"],
     [{ branches: 11 }, "branches"],
     [{ branches: 0 }, "branches"],

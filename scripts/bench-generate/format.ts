@@ -2,7 +2,7 @@
 import type { RecordedCall } from "../../test/support/fake-openai-server.js";
 import type { PrefixShare } from "./prefix-share.js";
 import type { RunResult } from "./run.js";
-import { SLOTS } from "./settings.js";
+import { TOTAL_SLOTS as SLOTS } from "./settings.js";
 
 export const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 export const num = (x: number, digits = 1): string => x.toFixed(digits);

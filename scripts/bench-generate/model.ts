@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { FakeReply, FakeRequestContext, FakeScript } from "../../test/support/fake-openai-server.js";
-import { createPlanScript, fnv } from "../../test/support/plan-script.js";
+import { createPlanScript, fnv, OPENERS, THOUGHTS } from "../../test/support/plan-script.js";
 
 const PROBLEM_LABEL = "Problem:\n";
 
@@ -119,6 +119,74 @@ export function createBenchModel(
         return SOLUTION;
       default:
         return base;
+    }
+  };
+}
+
+/** Finishing phrases of a step that moves the plan forward, and of one that does not. */
+const GOOD_ENDINGS = [
+  "and this settles the core of the problem.",
+  "which keeps every case within the limits.",
+  "so the answer follows directly from it.",
+  "which handles the boundary cases too.",
+];
+const BAD_ENDINGS = [
+  "although it is not clear this is needed.",
+  "which may not cover every case.",
+  "though it repeats part of the earlier work.",
+  "but the cost of it is left open.",
+];
+
+/**
+ * A model that makes the search explore, like the simulation behind the default iteration budget
+ * (test/search-budget.test.ts), for the cluster benchmark: a problem needs L good steps (L one of
+ * --plan-steps, by a hash of its question); a proposed step is good with probability 0.7; the
+ * evaluator is noisy but informative (a good step scores 6-9, another 2-6); the reflection says
+ * <end> with probability 0.8 once the plan holds L good steps, and never before. So searches differ
+ * in length as real ones do, some spend the whole budget, and UCB1 goes sideways when a line
+ * disappoints. Every reply is a function of the request (prompt and seed), never of call order.
+ */
+export function createExploringModel(
+  problemOf: (prompt: string) => string,
+  planSteps: readonly number[],
+): FakeScript {
+  const isGood = (step: string) => GOOD_ENDINGS.some((e) => step.endsWith(e));
+  const stepsShown = (prompt: string, label: string) => {
+    const at = prompt.indexOf(`${label}:\n`);
+    if (at < 0) return [];
+    const lines: string[] = [];
+    for (const line of prompt.slice(at + label.length + 2).split("\n")) {
+      const m = /^Step \d+: (.*)$/.exec(line);
+      if (!m) break;
+      lines.push(m[1] as string);
+    }
+    return lines;
+  };
+  return async (ctx: FakeRequestContext): Promise<FakeReply> => {
+    const r = (salt: string) =>
+      fnv(`${salt}|${ctx.purpose}|${String(ctx.body.seed)}|${ctx.prompt}`) / 4294967296;
+    switch (ctx.purpose) {
+      case "reflect": {
+        const needed = planSteps[fnv(problemOf(ctx.prompt)) % planSteps.length] as number;
+        const good = stepsShown(ctx.prompt, "Plan so far").filter(isGood).length;
+        if (good >= needed && r("end") < 0.8) return "<end>";
+        return THOUGHTS[Math.floor(r("thought") * THOUGHTS.length)] as string;
+      }
+      case "propose": {
+        const opener = OPENERS[Math.floor(r("opener") * OPENERS.length)] as string;
+        const endings = r("good") < 0.7 ? GOOD_ENDINGS : BAD_ENDINGS;
+        const ending = endings[Math.floor(r("ending") * endings.length)] as string;
+        return `${opener} (${Math.floor(r("n") * 100)}), ${ending}`;
+      }
+      case "evaluate": {
+        const newest = (ctx.prompt.split("Newest step:\n")[1] ?? "").trim();
+        const score = isGood(newest) ? 6 + Math.floor(r("score") * 4) : 2 + Math.floor(r("score") * 5);
+        return `${EVAL_REASONS[Math.floor(r("reason") * EVAL_REASONS.length)]}\nScore: ${score}`;
+      }
+      case "implement":
+        return SOLUTION;
+      default:
+        return "ok";
     }
   };
 }

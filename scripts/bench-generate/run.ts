@@ -8,9 +8,19 @@ import {
   type RecordedCall,
   startFakeOpenAiServer,
 } from "../../test/support/fake-openai-server.js";
-import { createBenchModel, createProblemMatcher, readQuestions } from "./model.js";
+import { createBenchModel, createExploringModel, createProblemMatcher, readQuestions } from "./model.js";
 import { cpuBetween, type Probe } from "./probe.js";
-import { CLI, flags, MODEL, PLAN_STEPS, ROOT, SLOTS } from "./settings.js";
+import {
+  CLI,
+  ENDPOINTS,
+  FAKE_MODEL,
+  flags,
+  MODEL,
+  PLAN_STEPS,
+  ROOT,
+  SLOTS,
+  TOTAL_SLOTS,
+} from "./settings.js";
 
 export interface RunSpec {
   label: string;
@@ -35,7 +45,9 @@ export interface RunResult {
   failed: number;
   concurrency: number;
   maxRequests: number;
+  /** Decoding slots per fake server, and how many servers. */
   slots: number;
+  endpoints: number;
   latency: { baseMs: number; perTokenMs: number };
   iterations: number | null;
   /** sra process lifetime, spawn to exit. */
@@ -50,6 +62,11 @@ export interface RunResult {
   callsByPurpose: Record<string, number>;
   utilisationActive: number;
   utilisationProcess: number;
+  /** Busy slot-time over all servers, and that over all their slots: the work-conserving bound. */
+  busySlotSeconds: number;
+  boundSeconds: number;
+  /** From plans.jsonl: mean steps, share reaching <end>, mean score of a chosen step, discarded iterations. */
+  plans: PlanFigures;
   serverMaxInFlight: number;
   sraMaxInFlight: number | null;
   sraCpuMs: number;
@@ -86,30 +103,42 @@ export async function runOnce(spec: RunSpec, tmp: string, probeFile: string): Pr
   const probeOut = path.join(tmp, `probe-${spec.label}.json`);
   let calls = 0;
   const byPurpose: Record<string, number> = {};
-  const model = createBenchModel(createProblemMatcher(readQuestions(spec.problems)), PLAN_STEPS);
-  const server: FakeServer = await startFakeOpenAiServer({
-    models: [MODEL],
-    slots: SLOTS,
-    latency: spec.latency,
-    script: (ctx) => {
-      calls++;
-      byPurpose[ctx.purpose] = (byPurpose[ctx.purpose] ?? 0) + 1;
-      return model(ctx);
-    },
-  });
+  const matcher = createProblemMatcher(readQuestions(spec.problems));
+  const model =
+    FAKE_MODEL === "exploring"
+      ? createExploringModel(matcher, PLAN_STEPS)
+      : createBenchModel(matcher, PLAN_STEPS);
+  // One model behind every server (a request's reply does not depend on which server it reached).
+  const servers: FakeServer[] = [];
+  for (let e = 0; e < ENDPOINTS; e++) {
+    servers.push(
+      await startFakeOpenAiServer({
+        models: [MODEL],
+        slots: SLOTS,
+        latency: spec.latency,
+        script: (ctx) => {
+          calls++;
+          byPurpose[ctx.purpose] = (byPurpose[ctx.purpose] ?? 0) + 1;
+          return model(ctx);
+        },
+      }),
+    );
+  }
   // A long run must not keep every request body: forget finished calls, remembering the window.
   let firstReceived = Number.POSITIVE_INFINITY;
   let lastFinished = 0;
   const forget = (): void => {
-    const open: RecordedCall[] = [];
-    for (const c of server.calls) {
-      if (c.finishedAt === 0) open.push(c);
-      else {
-        firstReceived = Math.min(firstReceived, c.receivedAt);
-        lastFinished = Math.max(lastFinished, c.finishedAt);
+    for (const server of servers) {
+      const open: RecordedCall[] = [];
+      for (const c of server.calls) {
+        if (c.finishedAt === 0) open.push(c);
+        else {
+          firstReceived = Math.min(firstReceived, c.receivedAt);
+          lastFinished = Math.max(lastFinished, c.finishedAt);
+        }
       }
+      server.calls.splice(0, server.calls.length, ...open);
     }
-    server.calls.splice(0, server.calls.length, ...open);
   };
   const purge = spec.keepCalls ? undefined : setInterval(forget, 1000);
 
@@ -121,7 +150,8 @@ export async function runOnce(spec: RunSpec, tmp: string, probeFile: string): Pr
     pathToFileURL(probeFile).href,
     CLI,
     "generate",
-    ...["--model", MODEL, "--base-url", server.url, "--problems", spec.problems, "--out", runDir],
+    ...["--model", MODEL, ...servers.flatMap((sv) => ["--base-url", sv.url])],
+    ...["--problems", spec.problems, "--out", runDir],
     "--no-progress",
     ...["--limit", String(spec.limit)],
     ...["--concurrency", String(spec.concurrency), "--max-requests", String(spec.maxRequests)],
@@ -143,11 +173,11 @@ export async function runOnce(spec: RunSpec, tmp: string, probeFile: string): Pr
   const processMs = performance.now() - t0;
   const serverCpu = process.cpuUsage(cpu0);
   if (purge) clearInterval(purge);
-  const kept = spec.keepCalls ? [...server.calls] : undefined;
+  const kept = spec.keepCalls ? servers.flatMap((sv) => sv.calls) : undefined;
   forget();
-  const busy = server.busySlotMs();
-  const serverMaxInFlight = server.maxInFlight();
-  await server.close();
+  const busy = servers.reduce((sum, sv) => sum + sv.busySlotMs(), 0);
+  const serverMaxInFlight = servers.reduce((sum, sv) => sum + sv.maxInFlight(), 0);
+  await Promise.all(servers.map((sv) => sv.close()));
   if (code !== 0) {
     throw new Error(`sra generate (${spec.label}) exited with ${code}:\n${stderr.slice(-4000)}`);
   }
@@ -166,6 +196,7 @@ export async function runOnce(spec: RunSpec, tmp: string, probeFile: string): Pr
     concurrency: spec.concurrency,
     maxRequests: spec.maxRequests,
     slots: SLOTS,
+    endpoints: ENDPOINTS,
     latency: spec.latency,
     iterations: spec.iterations ?? null,
     processSeconds: processMs / 1000,
@@ -176,8 +207,11 @@ export async function runOnce(spec: RunSpec, tmp: string, probeFile: string): Pr
     promptTokensPerProblem: summary.thisRun.promptTokens / Math.max(1, done),
     completionTokensPerProblem: summary.thisRun.completionTokens / Math.max(1, done),
     callsByPurpose: byPurpose,
-    utilisationActive: busy / (SLOTS * activeMs),
-    utilisationProcess: busy / (SLOTS * processMs),
+    utilisationActive: busy / (TOTAL_SLOTS * activeMs),
+    utilisationProcess: busy / (TOTAL_SLOTS * processMs),
+    busySlotSeconds: busy / 1000,
+    boundSeconds: busy / TOTAL_SLOTS / 1000,
+    plans: await planFigures(path.join(runDir, "plans.jsonl")),
     serverMaxInFlight,
     sraMaxInFlight: summary.llm?.maxInFlight ?? null,
     sraCpuMs,
@@ -196,5 +230,47 @@ export async function runOnce(spec: RunSpec, tmp: string, probeFile: string): Pr
     ...(kept ? { calls: kept } : {}),
     exitCode: code,
     runDir,
+  };
+}
+
+export interface PlanFigures {
+  plans: number;
+  meanSteps: number;
+  reachedEnd: number;
+  /** Mean over plans of the mean 0-10 score of their steps. */
+  meanScore: number;
+  /** Iterations discarded after an earlier one said <end> (--parallel-iterations), per plan. */
+  discardedPerPlan: number;
+}
+
+async function planFigures(file: string): Promise<PlanFigures> {
+  const text = await fsp.readFile(file, "utf8").catch(() => "");
+  let plans = 0;
+  let steps = 0;
+  let ended = 0;
+  let scores = 0;
+  let discarded = 0;
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    const p = JSON.parse(line) as {
+      steps: string[];
+      reachedEnd: boolean;
+      scores: (number | null)[];
+      counters?: Record<string, number>;
+    };
+    plans++;
+    steps += p.steps.length;
+    if (p.reachedEnd) ended++;
+    const s = p.scores.filter((x): x is number => x !== null);
+    scores += s.reduce((a, b) => a + b, 0) / Math.max(1, s.length);
+    discarded += p.counters?.["parallel.discarded"] ?? 0;
+  }
+  const per = (x: number) => x / Math.max(1, plans);
+  return {
+    plans,
+    meanSteps: per(steps),
+    reachedEnd: per(ended),
+    meanScore: per(scores),
+    discardedPerPlan: per(discarded),
   };
 }

@@ -53,6 +53,8 @@ const HELP_ORDER: readonly string[] = [
   "llamaCpp.gpu",
   "search.iterations",
   "search.timeBudgetSec",
+  "search.parallelIterations",
+  "search.parallelAfter",
   "search.branches",
   "search.c",
   "search.alpha",

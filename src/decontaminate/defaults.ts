@@ -1,15 +1,24 @@
 /**
- * `sra decontaminate`'s defaults, in a module without dependencies: the command line builds its help
- * text from them without loading the decontamination code. Re-exported by src/commands/decontaminate.ts,
- * where they have always been imported from.
+ * `sra decontaminate`'s defaults (configs/defaults.yaml, section `decontaminate`, says why each), apart
+ * from the index code: the command line builds its help text from them. Re-exported
+ * by src/commands/decontaminate.ts, where they have always been imported from.
  */
-import type { Denominator } from "./overlap.js";
+import { z } from "zod";
+import { readDefaultsAs } from "../util/config-defaults.js";
+import { DENOMINATORS } from "./overlap.js";
 
-export const DECONTAMINATE_DEFAULTS = {
-  ngram: 10,
-  threshold: 0.5,
-  denominator: "min" as Denominator,
-  top: 20,
-  questionField: "question",
-  idField: "id",
-};
+const decontaminateDefaultsSchema = z
+  .object({
+    ngram: z.number().int().min(1),
+    threshold: z.number().min(0).max(1),
+    denominator: z.enum(DENOMINATORS),
+    top: z.number().int().min(0),
+    questionField: z.string().min(1),
+    idField: z.string().min(1),
+  })
+  .strict();
+
+export const DECONTAMINATE_DEFAULTS: Readonly<z.infer<typeof decontaminateDefaultsSchema>> = readDefaultsAs(
+  "decontaminate",
+  decontaminateDefaultsSchema,
+);

@@ -6,6 +6,8 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { LlmError } from "../errors.js";
+import { tableDefaults } from "../util/option-table.js";
+import { SERVER_SETTINGS } from "./llm-settings.js";
 import type { CompletionRequest, CompletionResult, Llm } from "./types.js";
 
 export interface RetryPolicy {
@@ -21,18 +23,10 @@ export interface RetryPolicy {
   jitter: number;
 }
 
-/**
- * 6 attempts, 1 s doubling to at most 30 s, up to 50 % jitter: about 1 + 2 + 4 + 8 + 16 = 31 s of
- * waiting at worst before a call is given up (less with jitter). That rides out a vLLM restart or a
- * rate-limit window, while a dead server still fails a problem within a minute, not an hour.
- */
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  maxAttempts: 6,
-  initialDelayMs: 1000,
-  maxDelayMs: 30_000,
-  factor: 2,
-  jitter: 0.5,
-};
+/** The default policy: configs/defaults.yaml, `server.retry` (it says why). */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = tableDefaults(
+  SERVER_SETTINGS.retry,
+) as unknown as RetryPolicy;
 
 /**
  * A server's Retry-After is honoured up to this. Past it we would rather try again (maybe on another

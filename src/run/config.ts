@@ -421,12 +421,19 @@ export interface ConfigDifference {
   current: unknown;
 }
 
-/** The result-affecting fields on which two configs differ. */
+/**
+ * The result-affecting fields on which two configs differ. A setting one of them lacks (a config.json
+ * written before the setting existed) counts as its default: a new setting's default is the
+ * behaviour from before it, so such a run resumes and merges with runs that state the default.
+ */
 export function diffResultFields(
   saved: unknown,
   current: unknown,
   fields: readonly string[] = RESULT_FIELDS,
 ): ConfigDifference[] {
+  const defaults = tableDefaults(GENERATE_SETTINGS);
+  const isDefault = (key: string, v: unknown) =>
+    v !== undefined && JSON.stringify(v) === JSON.stringify(valueAt(defaults, key));
   const diffs: ConfigDifference[] = [];
   for (const field of fields) {
     const a = new Map<string, unknown>();
@@ -437,7 +444,9 @@ export function diffResultFields(
     for (const key of [...keys].sort()) {
       const x = a.get(key);
       const y = b.get(key);
-      if (JSON.stringify(x) !== JSON.stringify(y)) diffs.push({ path: key, saved: x, current: y });
+      if (JSON.stringify(x) === JSON.stringify(y)) continue;
+      if ((x === undefined && isDefault(key, y)) || (y === undefined && isDefault(key, x))) continue;
+      diffs.push({ path: key, saved: x, current: y });
     }
   }
   return diffs;

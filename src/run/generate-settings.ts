@@ -4,10 +4,9 @@
  * (src/run/config.ts), the defaults, the flag-to-path map and the command line's options and help
  * (src/cli/generate.ts) are all made from this table. Adding a setting is adding a row.
  *
- * Defaults live in the rows, except where another module owns them: the search parameters'
- * (searchParamsSchema, with the paper's values and why), and the rows every model-calling command
- * shares (src/llm/llm-settings.ts: the engine, the servers, the in-process engine, and the defaults
- * that differ in process).
+ * Defaults live in configs/defaults.yaml: this table's in its `generate` section, the search
+ * parameters' in `search` (searchParamsSchema), and those of the rows every model-calling command
+ * shares (src/llm/llm-settings.ts) in `server`, `llamaCpp` and `inProcess`.
  * The code stage's temperature and top-p have none: they always come from the model preset.
  *
  * Loaded by the command line to build --help: keep it free of I/O and of heavy imports.
@@ -24,7 +23,8 @@ import {
 } from "../llm/llm-settings.js";
 import { searchParamsSchema } from "../search/params.js";
 import { strategySchema } from "../types.js";
-import { option } from "../util/option-table.js";
+import { readDefaults } from "../util/config-defaults.js";
+import { option, tableWithDefaults } from "../util/option-table.js";
 import { maxFailuresSchema, parseMaxFailuresSetting } from "./failure-budget.js";
 import { parseShard } from "./shard.js";
 
@@ -59,7 +59,8 @@ const modelSettingSchema = z.union([
 
 const s = searchParamsSchema.shape;
 
-export const GENERATE_SETTINGS = {
+/** The rows; their defaults come from configs/defaults.yaml (GENERATE_SETTINGS). */
+const GENERATE_ROWS = {
   model: option({
     schema: modelSettingSchema,
     flag: "--model <name>",
@@ -75,22 +76,22 @@ export const GENERATE_SETTINGS = {
     showDefault: "the preset's servedModel",
   }),
   strategy: option({
-    schema: strategySchema.default("mcts"),
+    schema: strategySchema,
     flag: "--strategy <s>",
     help: "mcts (SRA-MCTS) or cot (one-pass baseline)",
   }),
   stage: option({
-    schema: stageChoiceSchema.default("all"),
+    schema: stageChoiceSchema,
     flag: "--stage <stage>",
     help: "plans: search only; code: plans.jsonl -> code; all: both",
   }),
   seed: option({
-    schema: z.number().int().min(0).max(0xffffffff).default(0),
+    schema: z.number().int().min(0).max(0xffffffff),
     flag: "--seed <n>",
     help: "seed of the search's random choices",
   }),
   promptsDir: option({
-    schema: z.string().min(1).nullable().default(null),
+    schema: z.string().min(1).nullable(),
     flag: "--prompts-dir <dir>",
     help: "directory with propose/reflect/evaluate/implement/cot.md",
     showDefault: (dir) => dir ?? "built-in prompts/",
@@ -101,6 +102,18 @@ export const GENERATE_SETTINGS = {
       schema: s.iterations,
       flag: "--iterations <n>",
       help: "MCTS iterations per problem",
+    }),
+    parallelIterations: option({
+      schema: s.parallelIterations,
+      flag: "--parallel-iterations <k>",
+      help: "MCTS iterations of one problem in flight at once, spread by virtual loss (a different search; see the README)",
+      showDefault: (k) => (k === 1 ? "1, the paper's one at a time" : String(k)),
+    }),
+    virtualLoss: option({ schema: s.virtualLoss }),
+    parallelAfter: option({
+      schema: s.parallelAfter,
+      flag: "--parallel-after <n>",
+      help: "with --parallel-iterations > 1: iterations run one at a time first (0: parallel from the start)",
     }),
     timeBudgetSec: option({
       schema: s.timeBudgetSec,
@@ -161,12 +174,12 @@ export const GENERATE_SETTINGS = {
     temperature: option({ schema: z.number().min(0).max(2) }),
     topP: option({ schema: z.number().gt(0).max(1) }),
     maxTokens: option({
-      schema: z.number().int().min(16).max(1_000_000).default(1536),
+      schema: z.number().int().min(16).max(1_000_000),
       flag: "--max-tokens <n>",
       help: "max tokens of the code reply",
     }),
     /** Extra attempts when the reply has no code, or code that does not compile. */
-    retries: option({ schema: z.number().int().min(0).max(20).default(2) }),
+    retries: option({ schema: z.number().int().min(0).max(20) }),
   },
   /**
    * Code checks (src/run/code-checks.ts): every sample's code compiled in the executor before it is
@@ -199,24 +212,24 @@ export const GENERATE_SETTINGS = {
       help: "problems file, JSONL or a JSON array (required, or set in --config)",
     }),
     questionField: option({
-      schema: z.string().min(1).default("question"),
+      schema: z.string().min(1),
       flag: "--question-field <name>",
       help: "field holding the problem statement",
     }),
     idField: option({
-      schema: z.string().min(1).nullable().default("id"),
+      schema: z.string().min(1).nullable(),
       flag: "--id-field <name>",
       help: "field holding the problem id; absent: derived from the question",
     }),
     skipInvalid: option({
-      schema: z.boolean().default(false),
+      schema: z.boolean(),
       flag: "--skip-invalid",
       help: "skip and count invalid problem records instead of failing",
       showDefault: (skip) => (skip ? "skip them" : "strict"),
     }),
     /** The first N problems of the file (before sharding). */
     limit: option({
-      schema: z.number().int().min(1).nullable().default(null),
+      schema: z.number().int().min(1).nullable(),
       flag: "--limit <n>",
       help: "only the first N problems of the file, before sharding",
       showDefault: (n) => (n === null ? "all" : String(n)),
@@ -226,9 +239,9 @@ export const GENERATE_SETTINGS = {
      * 40x the longest LeetCode statement of the paper's data; a question past any model's context
      * would only fail every call of its search.
      */
-    maxQuestionChars: option({ schema: z.number().int().min(1).nullable().default(100_000) }),
+    maxQuestionChars: option({ schema: z.number().int().min(1).nullable() }),
     shard: option({
-      schema: shardSchema.nullable().default(null),
+      schema: shardSchema.nullable(),
       flag: "--shard <i/n>",
       help: "only shard i of n, numbered from 1 (1/4 .. 4/4), split by id hash",
       parse: parseShard,
@@ -241,30 +254,32 @@ export const GENERATE_SETTINGS = {
   llamaCpp: LLAMA_CPP_SETTINGS,
   run: {
     concurrency: option({
-      schema: z.number().int().min(1).max(100_000).default(256),
+      schema: z.number().int().min(1).max(100_000),
       flag: "--concurrency <n>",
       help: "problems in progress at once; about 4x the request cap keeps the server busy",
       showDefault: (n) => `${n}; in process ${IN_PROCESS_DEFAULTS.problemsPerSequence} x --parallel`,
     }),
     /** null = no limit; an integer N >= 0 = at most N failures; 0 < f < 1 = at most that share. */
     maxFailures: option({
-      schema: maxFailuresSchema.default(0.5),
+      schema: maxFailuresSchema,
       flag: "--max-failures <n|fraction>",
       help: 'stop when more than N problems fail, or more than this share after 10 (0 < f < 1), or "none"',
       parse: parseMaxFailuresSetting,
     }),
     retryFailures: option({
-      schema: z.boolean().default(false),
+      schema: z.boolean(),
       flag: "--retry-failures",
       help: "redo problems recorded in failures.jsonl",
       showDefault: (retry) => (retry ? "redo them" : "skip them"),
     }),
     /** The request journal (src/run-dir/journal.ts); it changes no result, only what a crash costs. */
     journal: option({
-      schema: z.boolean().default(true),
+      schema: z.boolean(),
       flag: "--no-journal",
       help: "keep no journal of the replies of problems in progress (a crash then loses their searches)",
       showDefault: (on) => (on ? "kept in <out>/journal/, replayed on resume" : "off"),
     }),
   },
 };
+
+export const GENERATE_SETTINGS = tableWithDefaults(GENERATE_ROWS, readDefaults("generate"));

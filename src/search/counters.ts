@@ -38,6 +38,11 @@ export const COUNTER_KEYS = {
   deadEndMaxDepth: "deadEnd.maxDepth",
   /** A selected leaf whose expansion produced no new step: closed. */
   deadEndNoNewSteps: "deadEnd.noNewSteps",
+  /**
+   * --parallel-iterations: an iteration in flight when an earlier one ended the search (<end>):
+   * aborted and left out of the tree (the calls it had made are in the usage).
+   */
+  parallelDiscarded: "parallel.discarded",
   /** A reply cut off by max tokens (finish reason "length"), any role. */
   lengthTruncated: "length.truncated",
   /** CoT: the plan had no "Step n"/numbered lines and was split by bullets or paragraphs. */

@@ -25,8 +25,13 @@ export interface ExpansionInput extends PlanState {
   leafId: number;
   /** The leaf's reflection, the proposer's hint ("" for none). */
   reflection: string;
-  /** The id the first accepted child gets (the tree's size): children are numbered as accepted. */
-  firstChildId: number;
+  /**
+   * The id the first accepted child gets (the tree's size): children are numbered as accepted, and
+   * their evaluations' request seeds are labelled by those ids. null when other expansions are in
+   * flight (--parallel-iterations), so ids are only known once results are applied: evaluations are
+   * then labelled by leaf and slot, which is as unique (a leaf is expanded once).
+   */
+  firstChildId: number | null;
 }
 
 /** A child as the policy wrote and scored it. */
@@ -102,7 +107,10 @@ export async function expandLeaf(
         );
         continue;
       }
-      const id = input.firstChildId + children.length;
+      const label =
+        input.firstChildId === null
+          ? `${input.leafId}/${slot}`
+          : String(input.firstChildId + children.length);
       const child: ProposedChild = {
         step: accepted.step,
         raw: accepted.raw,
@@ -112,7 +120,10 @@ export async function expandLeaf(
       siblings.push(accepted.step);
       children.push(child);
       const scored = policy
-        .evaluate({ question, steps, step: accepted.step, seed: (a) => seed(`evaluate:${id}:${a}`) }, signal)
+        .evaluate(
+          { question, steps, step: accepted.step, seed: (a) => seed(`evaluate:${label}:${a}`) },
+          signal,
+        )
         .then((result) => {
           child.score = result.score;
           events.push(...result.events);

@@ -10,6 +10,13 @@ export {
   expandLeaf,
   type ProposedChild,
 } from "./expand.js";
+export {
+  applyIteration,
+  type IterationInput,
+  type IterationResult,
+  runIteration,
+} from "./iteration.js";
+export { DiscardedIterationError, IterationWindow } from "./iteration-window.js";
 export { runMcts } from "./mcts.js";
 export { normaliseStep } from "./normalise-step.js";
 export {
@@ -33,3 +40,4 @@ export {
 } from "./strategy.js";
 export { addChild, createRoot, isOpen, pathTo, stepsOf } from "./tree.js";
 export { nodeReward, ucb1 } from "./ucb1.js";
+export { PendingPaths, ucb1WithVirtualLoss } from "./virtual-loss.js";

@@ -19,86 +19,92 @@
  *
  * Iterations that end in a dead end spend their reflection call and count as iterations, but do not
  * backpropagate: no child was scored, so there is no reward to pass up.
+ *
+ * Parallel iterations (parallelIterations K > 1, tree-parallel MCTS with virtual loss): up to K
+ * iterations are in flight. Each selection is made from the tree with every earlier result applied
+ * and the paths still in flight carrying a virtual loss (virtual-loss.ts), so it goes elsewhere.
+ * Results are applied in the order the leaves were selected (iteration-window.ts), and the window is
+ * refilled after each: the selections, and so the requests and the tree, depend on K and the seed,
+ * never on which call returns first. The iteration budget counts iterations started. The first
+ * <end> in that order ends the search; iterations selected after it are discarded (aborted, not in
+ * the tree, counted in `parallel.discarded`; the calls they made are in the usage). With K = 1 this
+ * is the sequential search, call for call.
  */
 import type { SearchNode, StopReason } from "../types.js";
-import { backpropagate } from "./backpropagate.js";
 import { bestPath } from "./best-path.js";
 import { COUNTER_KEYS } from "./counters.js";
-import { addChildren, expandLeaf } from "./expand.js";
-import type { MctsPolicy, ReflectResult } from "./policy.js";
+import { applyIteration, type IterationResult, runIteration } from "./iteration.js";
+import { IterationWindow } from "./iteration-window.js";
+import type { SearchParams } from "./params.js";
+import type { MctsPolicy } from "./policy.js";
 import { selectPath } from "./select.js";
 import { beginStrategy, requestSeed, type StrategyRunner } from "./strategy.js";
 import { createRoot, stepsOf } from "./tree.js";
+import { PendingPaths } from "./virtual-loss.js";
 
 export const runMcts: StrategyRunner<MctsPolicy> = async (problem, ctx) => {
   const begun = beginStrategy(ctx);
-  const { params, counters, count } = begun;
+  const { params, counters } = begun;
   const seed = (label: string) => requestSeed(ctx.rng, label);
   const nodes: SearchNode[] = [createRoot()];
   const selections: number[] = [];
-  let iterations = 0;
+  const parallel = params.parallelIterations;
+  const pending = parallel > 1 ? new PendingPaths(params.virtualLoss) : undefined;
+  const window = new IterationWindow<IterationResult>({
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ownSignals: parallel > 1,
+    isFinal: (r) => r.kind === "end",
+  });
+  let started = 0;
+  let budgetStop: StopReason | undefined;
   let stopReason: StopReason;
 
-  for (;;) {
-    if (iterations >= params.iterations) {
-      stopReason = "iterations";
-      break;
+  try {
+    for (;;) {
+      // Start iterations until K are in flight (one at K = 1), each selected from the tree as applied
+      // so far, with the virtual loss of those still in flight.
+      const limit = started < params.parallelAfter ? 1 : parallel;
+      while (budgetStop === undefined && window.size < limit) {
+        budgetStop = spentBudget(started, params, () => ctx.now() - begun.started);
+        if (budgetStop !== undefined) break;
+        ctx.signal?.throwIfAborted();
+        const path = selectPath(nodes, ctx.rng, params.c, pending);
+        if (path === null) break; // nothing selectable until an iteration in flight is applied
+        started += 1;
+        pending?.add(path);
+        const leaf = nodes[path.at(-1) as number] as SearchNode;
+        const input = {
+          question: problem.question,
+          leaf: { id: leaf.id, depth: leaf.depth },
+          steps: stepsOf(nodes, path),
+          // With nothing older in flight this one is applied next, so its children's ids are known.
+          firstChildId: window.size === 0 ? nodes.length : null,
+        };
+        window.start(path, (signal) => runIteration(ctx.policy, input, { params, seed, signal }));
+      }
+      // Apply the oldest iteration's result (they are applied in the order they were selected).
+      const head = await window.takeOldest();
+      if (!head) {
+        stopReason = budgetStop ?? "exhausted";
+        break;
+      }
+      const settled = head.result;
+      pending?.remove(head.path);
+      if (!settled.ok) throw settled.error;
+      selections.push(head.leafId);
+      if (applyIteration(nodes, head.leafId, settled.value, { params, counters }) === "end") {
+        stopReason = "end";
+        break;
+      }
     }
-    // Checked between iterations only, and never before the first (a plan needs one expansion).
-    if (
-      iterations > 0 &&
-      params.timeBudgetSec !== null &&
-      ctx.now() - begun.started >= params.timeBudgetSec * 1000
-    ) {
-      stopReason = "time";
-      break;
-    }
-    ctx.signal?.throwIfAborted();
-    const path = selectPath(nodes, ctx.rng, params.c);
-    if (path === null) {
-      stopReason = "exhausted";
-      break;
-    }
-    iterations += 1;
-    const leaf = nodes[path.at(-1) as number] as SearchNode;
-    selections.push(leaf.id);
-    const steps = stepsOf(nodes, path);
-
-    const reflected = await ctx.policy.reflect(
-      { question: problem.question, steps, seed: seed(`reflect:${leaf.id}`) },
-      ctx.signal,
-    );
-    count(reflected.events);
-    if (applyReflection(leaf, reflected, counters) === "end") {
-      stopReason = "end";
-      break;
-    }
-    if (leaf.depth >= params.maxDepth) {
-      leaf.deadEnd = "max-depth";
-      counters.add(COUNTER_KEYS.deadEndMaxDepth);
-      continue;
-    }
-    const expansion = await expandLeaf(
-      ctx.policy,
-      {
-        question: problem.question,
-        steps,
-        leafId: leaf.id,
-        reflection: leaf.reflection ?? "",
-        firstChildId: nodes.length,
-      },
-      { params, seed, signal: ctx.signal },
-    );
-    count(expansion.events);
-    if (addChildren(nodes, leaf, expansion, params).length === 0) {
-      leaf.deadEnd = "no-new-steps";
-      counters.add(COUNTER_KEYS.deadEndNoNewSteps);
-      continue;
-    }
-    backpropagate({ nodes }, leaf.id, params.alpha);
+  } finally {
+    // After <end>: the younger iterations (none at K = 1). After an error: all, before it leaves.
+    const discarded = await window.discardAll();
+    if (discarded > 0) counters.add(COUNTER_KEYS.parallelDiscarded, discarded);
   }
 
   const best = bestPath(nodes);
+  const iterations = selections.length;
   return begun.finish({
     strategy: "mcts",
     nodes,
@@ -114,22 +120,13 @@ export const runMcts: StrategyRunner<MctsPolicy> = async (problem, ctx) => {
 };
 
 /**
- * Record a reflection on the leaf it was made for. `<end>` below the root makes the leaf terminal and
- * ends the search; at the root it is ignored (a plan needs a step) and the proposer gets no hint.
+ * Why no further iteration may start: the iteration budget, or the time budget (checked between
+ * iterations only, and never before the first: a plan needs one expansion).
  */
-function applyReflection(
-  leaf: SearchNode,
-  reflected: ReflectResult,
-  counters: { add(key: string): void },
-): "end" | "expand" {
-  leaf.reflectionRaw = reflected.raw;
-  if (reflected.end && leaf.depth > 0) {
-    leaf.reflection = "<end>";
-    leaf.terminal = true;
-    counters.add(COUNTER_KEYS.reflectEnd);
-    return "end";
+function spentBudget(started: number, params: SearchParams, elapsedMs: () => number): StopReason | undefined {
+  if (started >= params.iterations) return "iterations";
+  if (started > 0 && params.timeBudgetSec !== null && elapsedMs() >= params.timeBudgetSec * 1000) {
+    return "time";
   }
-  if (reflected.end) counters.add(COUNTER_KEYS.reflectEndAtRoot);
-  leaf.reflection = reflected.end ? "" : reflected.thought;
-  return "expand";
+  return undefined;
 }

@@ -5,59 +5,67 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
+import { readDefaults } from "../util/config-defaults.js";
+import { shapeWithDefaults } from "../util/option-table.js";
 import { formatZodIssues } from "../util/zod-issues.js";
 
+/**
+ * What each parameter is and its range. The defaults, with where each comes from (the paper, the
+ * reference code, our simulation), are in configs/defaults.yaml, section `search`: one place.
+ */
+const SEARCH_PARAM_SHAPE = {
+  /** Iteration budget (one iteration = select, reflect, expand, evaluate, backpropagate). */
+  iterations: z.number().int().min(1),
+  /**
+   * Iterations of one problem in flight at once (tree-parallel MCTS with virtual loss, Chaslot et
+   * al. 2008). 1 is the paper's search. K > 1 is a different search: up to K leaves are selected
+   * before the results of the others are known, each selection steering the next away from the paths
+   * in flight (virtualLoss); results are applied in the order the leaves were selected, so the tree
+   * does not depend on timing (src/search/mcts.ts).
+   */
+  parallelIterations: z.number().int().min(1).max(32),
+  /**
+   * With parallelIterations > 1: each iteration in flight counts as this many extra visits with
+   * reward 0 on every node of its path, until its result is applied.
+   */
+  virtualLoss: z.number().min(0).max(100),
+  /** With parallelIterations > 1: the first this-many iterations run one at a time. */
+  parallelAfter: z.number().int().min(0),
+  /** Wall-clock budget per problem in seconds (checked between iterations), or null for none. */
+  timeBudgetSec: z.number().positive().nullable(),
+  /** Children per expansion. */
+  branches: z.number().int().min(1).max(10),
+  /** UCB1 exploration constant. */
+  c: z.number().min(0),
+  /** Weight of a node's own reward against its children's in backpropagation. */
+  alpha: z.number().min(0).max(1),
+  /** The reward scale UCB1 sees: the evaluator's 0-10 ("raw") or score/10 ("unit"). */
+  rewardScale: z.enum(["unit", "raw"]),
+  /** Deepest plan: a leaf at this depth is not expanded (its reflection may still say <end>). */
+  maxDepth: z.number().int().min(1),
+  /** Sampling for every search call. */
+  temperature: z.number().min(0).max(2),
+  topP: z.number().gt(0).max(1),
+  /** Max tokens of one proposed step. */
+  stepMaxTokens: z.number().int().min(1),
+  /** Max tokens of a reflection. */
+  reflectMaxTokens: z.number().int().min(1),
+  /** Max tokens of an evaluation. */
+  evalMaxTokens: z.number().int().min(1),
+  /** Max tokens of the CoT baseline's whole plan in one generation. */
+  cotMaxTokens: z.number().int().min(1),
+  /** Extra proposals when a step is empty or repeats a sibling/ancestor; then the slot is dropped. */
+  maxRegenerations: z.number().int().min(0),
+  /** Extra evaluation calls when no score can be parsed from the reply. */
+  scoreRetries: z.number().int().min(0),
+  /** Score (0-10) given when every evaluation attempt failed to parse. */
+  fallbackScore: z.number().min(0).max(10),
+  /** Constrain evaluation replies to GUIDED_SCORE_REGEX (vLLM guided decoding; a grammar in process). */
+  guided: z.boolean(),
+};
+
 export const searchParamsSchema = z
-  .object({
-    /**
-     * Iteration budget (one iteration = select, reflect, expand, evaluate, backpropagate; about
-     * 1 + 2 * branches calls). The paper gives no number; its reference code stops after 2, which
-     * yields plans of one or two steps. In a simulation (test/search-budget.test.ts: plans needing
-     * 3-7 good steps, 70% of proposals good, a noisy evaluator) 24 iterations reach <end> on 87% of
-     * problems and use 13.5 on average (16: 65%, 32: 96%).
-     */
-    iterations: z.number().int().min(1).default(24),
-    /** Wall-clock budget per problem in seconds (checked between iterations), or null for none. */
-    timeBudgetSec: z.number().positive().nullable().default(null),
-    /** Children per expansion (paper: 3). */
-    branches: z.number().int().min(1).max(10).default(3),
-    /** UCB1 exploration constant (paper: 0.5). */
-    c: z.number().min(0).default(0.5),
-    /** Weight of a node's own reward against its children's in backpropagation (paper: 0.7). */
-    alpha: z.number().min(0).max(1).default(0.7),
-    /**
-     * The reward scale UCB1 sees. "raw": the evaluator's 0-10 score, as in the paper's reference
-     * code; with c = 0.5 the exploration bonus (about 0.4-1.1) is worth about one score point, so the
-     * search mostly deepens the best line and reaches complete plans. "unit": score/10, UCB1's
-     * textbook [0,1] scale; with the same c the bonus dwarfs score differences and the search goes
-     * broad (in the simulation only 19% of problems reach <end> in 16 iterations, 41% in 40).
-     */
-    rewardScale: z.enum(["unit", "raw"]).default("raw"),
-    /** Deepest plan: a leaf at this depth is not expanded (its reflection may still say <end>). */
-    maxDepth: z.number().int().min(1).default(8),
-    /** Sampling for every search call (paper's reference code: 0.7). Siblings differ through sampling. */
-    temperature: z.number().min(0).max(2).default(0.7),
-    topP: z.number().gt(0).max(1).default(0.95),
-    /** Max tokens of one proposed step (a step is 1-3 sentences; the cap bounds a rambling model). */
-    stepMaxTokens: z.number().int().min(1).default(256),
-    /** Max tokens of a reflection (one short thought or <end>; reference code: 128). */
-    reflectMaxTokens: z.number().int().min(1).default(128),
-    /** Max tokens of an evaluation (a short justification, then `Score: N`). */
-    evalMaxTokens: z.number().int().min(1).default(256),
-    /** Max tokens of the CoT baseline's whole plan in one generation. */
-    cotMaxTokens: z.number().int().min(1).default(1024),
-    /** Extra proposals when a step is empty or repeats a sibling/ancestor; then the slot is dropped. */
-    maxRegenerations: z.number().int().min(0).default(2),
-    /** Extra evaluation calls when no score can be parsed from the reply. */
-    scoreRetries: z.number().int().min(0).default(2),
-    /** Score (0-10) given when every evaluation attempt failed to parse (reference code: 5, neutral). */
-    fallbackScore: z.number().min(0).max(10).default(5),
-    /**
-     * Constrain evaluation replies to GUIDED_SCORE_REGEX: vLLM's guided decoding, a grammar on the
-     * in-process engine (where it is the default); other servers ignore it.
-     */
-    guided: z.boolean().default(false),
-  })
+  .object(shapeWithDefaults(SEARCH_PARAM_SHAPE, readDefaults("search")))
   .strict();
 
 export type SearchParams = z.infer<typeof searchParamsSchema>;

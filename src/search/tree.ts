@@ -63,11 +63,15 @@ export function stepsOf(nodes: readonly SearchNode[], path: readonly number[]): 
 }
 
 /**
- * Whether a node can lead to an expansion: a leaf that is neither terminal nor a dead end, or an
- * inner node with at least one open child.
+ * Whether a node can lead to an expansion: a leaf that is neither terminal nor a dead end (nor one
+ * `busy` says is taken, e.g. by an iteration in flight), or an inner node with at least one open child.
  */
-export function isOpen(nodes: readonly SearchNode[], node: SearchNode): boolean {
+export function isOpen(
+  nodes: readonly SearchNode[],
+  node: SearchNode,
+  busy?: (leaf: SearchNode) => boolean,
+): boolean {
   if (node.terminal || node.deadEnd !== undefined) return false;
-  if (node.children.length === 0) return true;
-  return node.children.some((id) => isOpen(nodes, nodes[id] as SearchNode));
+  if (node.children.length === 0) return busy === undefined || !busy(node);
+  return node.children.some((id) => isOpen(nodes, nodes[id] as SearchNode, busy));
 }

@@ -9,6 +9,7 @@
  * a leaf is a row (made with `option()`). Types come from the schemas: `z.infer` of tableSchema(...).
  */
 import { z } from "zod";
+import { ConfigError } from "../errors.js";
 
 export interface OptionRow<T = unknown> {
   /** The setting's schema; `.default(x)` makes x its default (a row without one must be set by a layer). */
@@ -168,4 +169,92 @@ export function setAt(obj: Record<string, unknown>, dotted: string, value: unkno
     cur = cur[key] as Record<string, unknown>;
   }
   cur[keys.at(-1) as string] = value;
+}
+
+/** Defaults read from a file: values nested like the table, and how to name where a key was written. */
+export interface DefaultsSource {
+  values: Record<string, unknown>;
+  /** The place of one dotted key, for errors ("line 12: generate.concurrency"). */
+  where(key: string): string;
+  file: string;
+}
+
+/** Every leaf of a nested value, with its dotted path (arrays and null are leaves). */
+function leafPaths(obj: Record<string, unknown>, prefix = ""): string[] {
+  return Object.entries(obj).flatMap(([k, v]) =>
+    typeof v === "object" && v !== null && !Array.isArray(v)
+      ? leafPaths(v as Record<string, unknown>, `${prefix}${k}.`)
+      : [`${prefix}${k}`],
+  );
+}
+
+/** `schema` with `value` as its default, after checking that the value is one the schema accepts. */
+function withCheckedDefault(schema: z.ZodType, value: unknown, where: string, issues: string[]): z.ZodType {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    issues.push(`${where}: ${parsed.error.issues[0]?.message ?? "invalid value"}`);
+    return schema;
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: the value was just checked against this very schema
+  return (schema as z.ZodType<any>).default(parsed.data);
+}
+
+function throwIssues(issues: string[], file: string): void {
+  if (issues.length > 0) throw new ConfigError(issues, file);
+}
+
+/**
+ * A table whose rows take their defaults from `source` (rows the source does not name keep none).
+ * A key of the source that is no row, a value the row's schema refuses, or a row that already has a
+ * default in code are errors: each default is stated in exactly one place.
+ */
+export function tableWithDefaults<T extends OptionTable>(table: T, source: DefaultsSource, prefix = ""): T {
+  const issues: string[] = [];
+  const paths = new Set(tableEntries(table).map((e) => e.path));
+  for (const key of leafPaths(source.values)) {
+    if (!paths.has(key)) issues.push(`${source.where(key)}: no such setting`);
+  }
+  const apply = (t: OptionTable, at: string): OptionTable =>
+    Object.fromEntries(
+      Object.entries(t).map(([key, v]) => {
+        const dotted = `${at}${key}`;
+        if (!isRow(v)) return [key, apply(v, `${dotted}.`)];
+        const value = valueAt(source.values, dotted);
+        if (value === undefined) return [key, v];
+        if (v.schema instanceof z.ZodDefault) {
+          issues.push(`${source.where(dotted)}: the default is also stated in code`);
+          return [key, v];
+        }
+        return [key, { ...v, schema: withCheckedDefault(v.schema, value, source.where(dotted), issues) }];
+      }),
+    );
+  const out = apply(table, prefix) as T;
+  throwIssues(issues, source.file);
+  return out;
+}
+
+/**
+ * An object schema's shape with every key's default from `source` (a search's parameters): every key
+ * must have one, and the source may name no other.
+ */
+export function shapeWithDefaults<S extends Record<string, z.ZodType>>(
+  shape: S,
+  source: DefaultsSource,
+): { [K in keyof S]: z.ZodDefault<S[K]> } {
+  const issues: string[] = [];
+  for (const key of Object.keys(source.values)) {
+    if (!(key in shape)) issues.push(`${source.where(key)}: no such parameter`);
+  }
+  const out: Record<string, z.ZodType> = {};
+  for (const [key, schema] of Object.entries(shape)) {
+    const value = source.values[key];
+    if (value === undefined) {
+      issues.push(`${source.where(key)}: missing (every parameter needs its default here)`);
+      out[key] = schema;
+    } else {
+      out[key] = withCheckedDefault(schema, value, source.where(key), issues);
+    }
+  }
+  throwIssues(issues, source.file);
+  return out as { [K in keyof S]: z.ZodDefault<S[K]> };
 }

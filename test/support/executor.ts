@@ -3,20 +3,40 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import type { Executor } from "../../src/execute/executor.js";
 import type { EncodedValue } from "../../src/execute/types.js";
 
-/** The sandbox's uids start here: a child runs as UID_BASE + its zygote's pid (harness/sra_sandbox.py). */
 const UID_BASE = 1_000_000_000;
 
+/** The parent of a process, or null when it is gone. */
+function parentOf(pid: number): number | null {
+  try {
+    // The command may hold spaces and parentheses: the fields after its closing one are plain.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return null;
+  }
+}
+
+function isDescendantOf(pid: number, ancestor: number): boolean {
+  for (let p: number | null = pid; p !== null && p > 1; p = parentOf(p)) if (p === ancestor) return true;
+  return false;
+}
+
 /**
- * Processes running as the sandbox uid of one of these zygotes. Only this executor's: other executors
- * on the machine (another test file's, another suite's) have other zygotes, so other uids.
+ * Processes whose uid is in the executor's sandbox range (the sandbox runs children as 1e9 + the
+ * zygote's pid), left out those of another process's live executor: other test files (vitest runs
+ * each in its own process) and other runs on the machine have sandboxes of their own. A sandbox
+ * process whose zygote is gone counts, whoever started it: that is what a leak looks like.
  */
-export function sandboxProcesses(zygotes: readonly number[]): number[] {
-  const uids = new Set(zygotes.map((pid) => UID_BASE + pid));
+export function sandboxProcesses(): number[] {
   const found: number[] = [];
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (uids.has(statSync(`/proc/${name}`).uid)) found.push(Number(name));
+      const uid = statSync(`/proc/${name}`).uid;
+      if (uid < UID_BASE) continue;
+      const zygote = uid - UID_BASE;
+      if (parentOf(zygote) !== null && !isDescendantOf(zygote, process.pid)) continue;
+      found.push(Number(name));
     } catch {
       // gone
     }
@@ -38,25 +58,10 @@ export function childrenOf(pid: number): number[] {
   return out;
 }
 
-/** Every zygote pid seen per executor: a hostile sample may get its zygote replaced mid-check. */
-const seenZygotes = new WeakMap<Executor, Set<number>>();
-
-/** Remember the executor's zygotes now (before a check that may get one replaced). */
-export function noteZygotes(executor: Executor): Set<number> {
-  const seen = seenZygotes.get(executor) ?? new Set<number>();
-  seenZygotes.set(executor, seen);
-  for (const pid of executor.processIds().zygotes) seen.add(pid);
-  return seen;
-}
-
-/**
- * Nothing the executor ran is still alive: no process with the sandbox uid of any zygote it has had,
- * no child of a live zygote. Other executors on the machine have other uids, so they do not count.
- */
+/** Nothing the executor ran is still alive: no sandbox-uid process, no child of a zygote. */
 export function leftovers(executor: Executor): number[] {
-  const seen = noteZygotes(executor);
   const { zygotes } = executor.processIds();
-  return [...sandboxProcesses([...seen]), ...zygotes.flatMap(childrenOf)];
+  return [...sandboxProcesses(), ...zygotes.flatMap(childrenOf)];
 }
 
 export const ADD_ONE = "def add_one(x):\n    return x + 1\n";

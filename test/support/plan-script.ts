@@ -61,7 +61,8 @@ function pick<T>(items: readonly T[], r: () => number): T {
   return items[Math.floor(r() * items.length)] as T;
 }
 
-const OPENERS = [
+/** Openings of a plan step (also the benchmark's exploring model's). */
+export const OPENERS = [
   "Read the input and note its size limits",
   "Handle the empty and single-element cases first",
   "Sort the values so that equal elements sit together",
@@ -95,7 +96,8 @@ const FINISHERS = [
   "keeping the result modulo 10^9 + 7",
   "and stop early as soon as the answer cannot improve",
 ];
-const THOUGHTS = [
+/** Reflections that are not <end>. */
+export const THOUGHTS = [
   "The next step should decide which data structure gives fast lookups.",
   "We still need to handle the boundary cases before the main loop.",
   "Next, make the transition between states precise.",

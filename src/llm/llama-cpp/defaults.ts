@@ -10,12 +10,16 @@
  * sampling, the run's bookkeeping) needs a core too, so the default leaves it one: one thread per
  * core for math, less one, and at least one.
  */
+import { tableDefaults } from "../../util/option-table.js";
+import { LLAMA_CPP_SETTINGS } from "../llm-settings.js";
 
-/** Sequences decoding at once in one context (the engine's batch). */
-export const DEFAULT_PARALLEL = 4;
+const ROWS = tableDefaults(LLAMA_CPP_SETTINGS) as { parallel: number; contextSize: number };
 
-/** Tokens per sequence: sra's prompts stay under 2,000 tokens and its replies under 1,536. */
-export const DEFAULT_CONTEXT_SIZE = 4096;
+/** Sequences decoding at once in one context (the engine's batch; configs/defaults.yaml, `llamaCpp`). */
+export const DEFAULT_PARALLEL = ROWS.parallel;
+
+/** Tokens per sequence (configs/defaults.yaml, `llamaCpp`). */
+export const DEFAULT_CONTEXT_SIZE = ROWS.contextSize;
 
 /**
  * Sampling from the 40 most likely tokens (llama.cpp's and Ollama's default) before top-p: with
