@@ -188,19 +188,16 @@ const GENERATE_ROWS = {
    */
   check: {
     code: option({
-      schema: z.boolean().default(true),
+      schema: z.boolean(),
       flag: "--no-check-code",
       help: "write code unchecked: no compiling it in the executor, no running the problem's tests (no Python needed)",
       showDefault: (on) => (on ? "compile every sample's code and run its problem's tests" : "off"),
     }),
     python: EXECUTE_SETTINGS.python,
-    /**
-     * One by default, unlike eval: a compile or a problem's few asserts take milliseconds against a
-     * model's seconds per sample, and each worker costs half a second of CPU to start.
-     */
+    /** Its own default (configs/defaults.yaml: one worker, unlike eval's one per core). */
     workers: option({
       ...EXECUTE_SETTINGS.workers,
-      schema: z.number().int().min(1).max(1024).nullable().default(1),
+      schema: z.number().int().min(1).max(1024).nullable(),
       showDefault: (n) => (n === null ? "the number of cores" : String(n)),
     }),
   },
