@@ -21,7 +21,8 @@ import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { describeError, EngineError, EngineMissingError } from "../src/errors.js";
+import { describeError, EngineError, EngineMissingError, PythonNotFoundError } from "../src/errors.js";
+import { findPython } from "../src/execute/python.js";
 import { downloadProgressPrinter } from "../src/llm/llama-cpp/download-progress.js";
 import { importEngine } from "../src/llm/llama-cpp/load-engine.js";
 import { defaultModelsDir, type ModelFile, resolveGguf } from "../src/llm/llama-cpp/model-file.js";
@@ -92,6 +93,22 @@ function outDir(fallback: string): string {
   return out;
 }
 
+/**
+ * generate compiles and tests its code with Python (code checks); a machine without one still runs the
+ * demo, with the samples unchecked, and says so. `--python` or `--no-check-code` after `--` wins.
+ */
+function codeCheckFlags(): string[] {
+  if (extra.some((a) => a === "--python" || a === "--no-check-code")) return [];
+  try {
+    findPython();
+    return [];
+  } catch (e) {
+    if (!(e instanceof PythonNotFoundError)) throw e;
+    process.stderr.write(`demo: ${e.message}: generate writes its samples unchecked (--no-check-code)\n`);
+    return ["--no-check-code"];
+  }
+}
+
 /** decontaminate, then export and stats around a generate with `generate` flags. */
 function pipeline(problems: string, out: string, generate: string[], baseModel: string): string[][] {
   const clean = path.join(out, "clean.jsonl");
@@ -107,7 +124,7 @@ function pipeline(problems: string, out: string, generate: string[], baseModel: 
       path.join(out, "decontamination-report.json"),
       ...datasetsDir,
     ],
-    ["generate", "--problems", clean, "--out", run, ...generate],
+    ["generate", "--problems", clean, "--out", run, ...codeCheckFlags(), ...generate],
     [
       "export",
       "--format",

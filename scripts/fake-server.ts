@@ -7,12 +7,22 @@
  *   node dist/src/cli.js generate --model gemma-2-2b --base-url http://127.0.0.1:8000/v1 \
  *       --problems ../shared/datasets/leetcode-uneasy.jsonl --limit 20 --out runs/demo
  *
+ * `sra eval`'s requests (purpose "codegen") on HumanEval(+) and MBPP(+) tasks are answered with the
+ * task's canonical solution for about --right percent of the samples (chosen by the task and the
+ * request's seed, so a rerun gets the same answers) and with broken code for the rest:
+ *
+ *   node dist/src/cli.js eval --benchmarks humaneval-plus,mbpp-plus --model gemma-2-2b \
+ *       --base-url http://127.0.0.1:8000/v1 --datasets-dir ../shared/datasets --out evals/demo
+ *
  * It logs one line per request (purpose, requests in flight) and a status line every second, so
  * concurrent requests are visible.
  */
+import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { type EvalTask, loadEvalBenchmark } from "../src/benchmarks/eval-tasks.js";
+import { createCodegenScript } from "../test/support/codegen-script.js";
 import { startFakeOpenAiServer } from "../test/support/fake-openai-server.js";
-import { createPlanScript } from "../test/support/plan-script.js";
+import { createPlanScript, fnv } from "../test/support/plan-script.js";
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +34,8 @@ const { values } = parseArgs({
     "end-after": { type: "string", default: "3" },
     messy: { type: "string", default: "0" },
     seed: { type: "string", default: "0" },
+    right: { type: "string", default: "50" },
+    datasets: { type: "string", default: path.resolve(import.meta.dirname, "../../shared/datasets") },
     model: { type: "string", multiple: true },
     "api-key": { type: "string" },
     quiet: { type: "boolean", default: false },
@@ -34,7 +46,8 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     "usage: npx tsx scripts/fake-server.ts [--port 8000] [--host 127.0.0.1] [--latency-ms 50] [--per-token-ms 0]\n" +
-      "  [--slots 64] [--end-after 3] [--messy 0] [--seed 0] [--model NAME ...] [--api-key KEY] [--quiet]\n",
+      "  [--slots 64] [--end-after 3] [--messy 0] [--seed 0] [--right 50] [--datasets DIR]\n" +
+      "  [--model NAME ...] [--api-key KEY] [--quiet]\n",
   );
   process.exit(0);
 }
@@ -57,10 +70,26 @@ const models = values.model ?? [
 ];
 let total = 0;
 const byPurpose = new Map<string, number>();
+/** sra eval's tasks, from the benchmark files in --datasets (none there: eval's requests get "ok"). */
+async function evalTasks(dir: string): Promise<EvalTask[]> {
+  const sources = { dirs: [dir], cacheDir: dir, baseUrl: "http://127.0.0.1:9", notify: () => undefined };
+  const tasks: EvalTask[] = [];
+  for (const name of ["humaneval-plus", "mbpp-plus", "mbpp"] as const) {
+    const b = await loadEvalBenchmark(name, sources).catch(() => undefined);
+    if (b) tasks.push(...b.tasks);
+  }
+  return tasks;
+}
+
+const right = num("right", values.right);
+const codegen = createCodegenScript(await evalTasks(values.datasets), (r) =>
+  fnv(`${r.taskId}:${r.seed ?? r.occurrence}`) % 100 < right ? "canonical" : "broken",
+).script;
 const script = createPlanScript({
   endAfterSteps: num("end-after", values["end-after"]),
   messyScoreRate: num("messy", values.messy),
   seed: num("seed", values.seed),
+  before: (ctx) => (ctx.purpose === "codegen" ? codegen(ctx) : undefined),
 });
 
 const server = await startFakeOpenAiServer({

@@ -17,6 +17,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<() => 
   ["decontaminate", async () => (await import("./cli/decontaminate.js")).decontaminateCommand],
   ["generate", async () => (await import("./cli/generate.js")).generateCommand],
   ["export", async () => (await import("./cli/export.js")).exportCommand],
+  ["eval", async () => (await import("./cli/eval.js")).evalCommand],
   ["stats", async () => (await import("./cli/stats.js")).statsCommand],
   ["merge", async () => (await import("./cli/merge.js")).mergeCommand],
   ["models", async () => (await import("./cli/models.js")).modelsCommand],

@@ -213,6 +213,14 @@ export class TooManyFailuresError extends SraError {
   readonly exitCode = EXIT.failure;
 }
 
+/**
+ * `sra eval` ended without every sample it set out to score: some could not be generated (their
+ * requests failed after the retries). What was scored is kept; a rerun asks for the missing ones.
+ */
+export class IncompleteEvalError extends SraError {
+  readonly exitCode = EXIT.failure;
+}
+
 /** The user pressed Ctrl-C (or the process got SIGTERM); finished work is kept. */
 export class InterruptedError extends SraError {
   readonly exitCode = EXIT.interrupted;

@@ -14,6 +14,10 @@ export { prepareExpected } from "./benchmarks/expected.js";
 // Commands (what the CLI calls).
 export type { DecontaminateOptions, DecontaminateResult } from "./commands/decontaminate.js";
 export { DECONTAMINATE_DEFAULTS, decontaminate } from "./commands/decontaminate.js";
+export type { EvalIo, EvalOptions, EvalReport } from "./commands/eval.js";
+export { runEval } from "./commands/eval.js";
+export type { EvalCompareOptions } from "./commands/eval-compare.js";
+export { runEvalCompare } from "./commands/eval-compare.js";
 export type { ExportCommandOptions } from "./commands/export.js";
 export { runExport } from "./commands/export.js";
 export type { GenerateConfig, GenerateIo, GenerateOptions, GenerateResult } from "./commands/generate.js";
@@ -136,6 +140,8 @@ export { checkServer } from "./llm/server-check.js";
 export type { ChatMessage, CompletionRequest, CompletionResult, Llm, LlmPurpose } from "./llm/types.js";
 // Problems in, records between stages, and the run directory.
 export { type ExampleInputs, extractExampleInputs } from "./problems/example-inputs.js";
+// generate's code checks: the executor as a compile-and-test checker, and the tests a problem may carry.
+export { implementQuestion, readProblemTests } from "./problems/problem-tests.js";
 export type { ReadProblemsOptions, ReadProblemsStats } from "./problems/read-problems.js";
 export { problemId, readProblems } from "./problems/read-problems.js";
 // The model's roles: the LLM-backed policy, the code stage, prompts and reply parsers.
@@ -161,6 +167,7 @@ export {
   type SearchContext,
   searchPlan,
 } from "./roles/index.js";
+export { type CodeChecker, executorChecker } from "./run/code-checks.js";
 export type { RunStats, RunTotals } from "./run-dir/accumulator.js";
 export {
   type JournalOptions,
@@ -234,17 +241,19 @@ export {
   type NodeScore,
   type PlanRecord,
   type Problem,
+  type ProblemTests,
   planRecordSchema,
   type Sample,
+  type SampleTests,
   type SearchNode,
   type Strategy,
   sampleSchema,
+  sampleTestsSchema,
   searchNodeSchema,
   type TreeRecord,
   treeRecordSchema,
   type Usage,
 } from "./types.js";
-
 export { CACHE_KINDS, type CacheKind, cacheDir, cacheRoot, datasetCacheDirs } from "./util/cache-dir.js";
 export type { Rng } from "./util/rng.js";
 export { createRng } from "./util/rng.js";

@@ -4,6 +4,14 @@
  */
 import { z } from "zod";
 
+/**
+ * Tests a problem may carry, checked against its sample's code by generate: `assert` statements (with
+ * setup code run first), or APPS-style cases (stdin/stdout pairs, or calls of `fnName`) as raw JSON.
+ */
+export type ProblemTests =
+  | { kind: "asserts"; tests: string[]; setup: string }
+  | { kind: "io"; inputs: string; outputs: string; count: number; fnName: string | undefined };
+
 /** A problem as read from the user's file. `record` is the input object, untouched, for lossless output. */
 export interface Problem {
   id: string;
@@ -16,6 +24,8 @@ export interface Problem {
    * ending (and without a BOM on line 1), or `JSON.stringify` of a JSON array element.
    */
   text?: string;
+  /** Its tests (`tests` / `test_list` with `setup`, or `input_output`), when read for generate. */
+  tests?: ProblemTests;
 }
 
 /** How a score was read from the evaluator's reply (small models answer messily; we record which form matched). */
@@ -153,13 +163,20 @@ export const codeStyleSchema = z.enum(["plain", "modular"]);
 export type CodeStyle = z.infer<typeof codeStyleSchema>;
 
 /** How code did on its problem's tests (src/search/policy.ts TestVerdict). */
-export const testVerdictSchema = z.object({
+/**
+ * How a plan's or sample's code did on its problem's tests: the verdict of the search's Verifier
+ * (best-of-n, revision, --verify-end) and of generate's code checks, one shape.
+ */
+export const sampleTestsSchema = z.object({
   status: z.enum(["pass", "fail", "timeout"]),
   passed: z.number().int().nonnegative(),
   total: z.number().int().nonnegative(),
   /** The first failing test or input and why, in a line. */
   failure: z.string().optional(),
 });
+export type SampleTests = z.infer<typeof sampleTestsSchema>;
+/** The search's name for the same verdict (src/search/policy.ts). */
+export const testVerdictSchema = sampleTestsSchema;
 export type Strategy = z.infer<typeof strategySchema>;
 
 export const planRecordSchema = z.object({
@@ -197,8 +214,13 @@ export const sampleMetaSchema = z.object({
   codeFrom: z.string().optional(),
   /** The code style the code stage asked for (absent in runs from before --code-style: plain). */
   codeStyle: codeStyleSchema.optional(),
-  /** How the code did on its problem's tests, when the search ran them (best-of-n, revision, ...). */
-  tests: testVerdictSchema.optional(),
+  /** The code compiled in the executor (absent: code checks were off). */
+  compiles: z.boolean().optional(),
+  /**
+   * How the code did on its problem's tests: run by generate's code checks, or already in the search
+   * (best-of-n, revision, --verify-end). Absent: no tests, or checks were off.
+   */
+  tests: sampleTestsSchema.optional(),
   counters: z.record(z.string(), z.number()).default({}),
 });
 export type SampleMeta = z.infer<typeof sampleMetaSchema>;

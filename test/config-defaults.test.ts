@@ -5,6 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ConfigError } from "../src/errors.js";
+import { EVAL_SETTINGS } from "../src/eval/eval-settings.js";
+import { EXECUTE_SETTINGS } from "../src/execute/settings.js";
 import { DEFAULT_CONTEXT_SIZE, DEFAULT_PARALLEL } from "../src/llm/llama-cpp/defaults.js";
 import {
   DEFAULT_IN_PROCESS_MODEL,
@@ -50,6 +52,20 @@ describe("configs/defaults.yaml", () => {
     expect(search).toMatchObject({ branches: 3, c: 0.5, alpha: 0.7, iterations: 24, rewardScale: "raw" });
     expect(DEFAULT_SEARCH_PARAMS).toEqual(search);
     expect(searchParamsSchema.parse({ c: 1 })).toEqual({ ...search, c: 1 });
+  });
+
+  it("feeds the executor's rows, eval's table and generate's code checks", () => {
+    expect(tableDefaults(EXECUTE_SETTINGS)).toEqual(readDefaults("execute").values);
+    const evalDefaults = tableDefaults(EVAL_SETTINGS) as Record<string, unknown>;
+    expect(evalDefaults).toMatchObject(readDefaults("eval").values);
+    // The shared rows keep their own sections' defaults.
+    expect(evalDefaults.execute).toEqual(readDefaults("execute").values);
+    expect(evalDefaults.server).toEqual(readDefaults("server").values);
+    expect(valueAt(tableDefaults(GENERATE_SETTINGS), "check")).toEqual({
+      code: true,
+      workers: 1,
+      python: "python3",
+    });
   });
 
   it("feeds the LLM rows and the constants the code uses by name", () => {

@@ -13,8 +13,11 @@ import { cannotReadError, InputError } from "../errors.js";
 import type { Oracle } from "../execute/types.js";
 import { parsePythonJson } from "../util/python-json.js";
 import { rawArrayLength, rawFields } from "../util/raw-json.js";
+import { calledFunction, parseInputOutput } from "../util/test-cases.js";
 import { type DatasetSources, gunzipIfNeeded, locateBuiltin, sha256Of } from "./files.js";
 import { BENCHMARK_FILES, type BenchmarkName } from "./sources.js";
+
+export { calledFunction };
 
 export const EVAL_BENCHMARKS = ["humaneval", "humaneval-plus", "mbpp", "mbpp-plus"] as const;
 export type EvalBenchmarkName = (typeof EVAL_BENCHMARKS)[number];
@@ -138,9 +141,39 @@ function oracleOf(taskId: string): Oracle {
   return null;
 }
 
+/**
+ * The prompt shown for an MBPP+ task. MBPP+'s releases put the task and its first test in a docstring
+ * (`"""\n<task>\n<assert ...>\n"""\n`), so the model learns the function's name and arguments; the
+ * development copy in ../shared/datasets keeps the task alone in the prompt and the tests in
+ * `assertion`. Such a prompt is rebuilt in the release's shape from its text and the first assert.
+ */
+export function mbppPlusPrompt(prompt: string, assertion: string | undefined): string {
+  const first = assertion
+    ?.split("\n")
+    .map((l) => l.trim())
+    .find((l) => l.startsWith("assert"));
+  if (first === undefined || /\bassert\b/.test(prompt)) return prompt;
+  const text = prompt
+    .trim()
+    .replace(/^(?:'''|""")/, "")
+    .replace(/(?:'''|""")$/, "")
+    .trim();
+  return `"""\n${text}\n${first}\n"""\n`;
+}
+
+/** The assert lines of MBPP+'s `assertion` field (the original MBPP tests). */
+function assertLines(assertion: string | undefined): string[] {
+  return (assertion ?? "")
+    .split("\n")
+    .map((t) => t.trim())
+    .filter((t) => t.startsWith("assert"));
+}
+
 function evalplusTask(l: Line, file: string, index: number): EvalTask {
   const taskId = taskIdOf(l.record, index);
-  const prompt = need(l.record, "prompt", file, l.line);
+  const given = need(l.record, "prompt", file, l.line);
+  const assertion = str(l.record, "assertion");
+  const prompt = taskId.startsWith("Mbpp/") ? mbppPlusPrompt(given, assertion) : given;
   const entryPoint = need(l.record, "entry_point", file, l.line);
   const solution = need(l.record, "canonical_solution", file, l.line);
   const raw = rawFields(l.text, ["base_input", "plus_input"]);
@@ -158,7 +191,7 @@ function evalplusTask(l: Line, file: string, index: number): EvalTask {
     entryPoint,
     // evalplus runs prompt + canonical_solution (evalplus/evaluate.py get_groundtruth).
     canonical: prompt + solution,
-    examples: [],
+    examples: assertLines(assertion),
     difficulty: undefined,
     tests: {
       kind: "evalplus",
@@ -171,31 +204,6 @@ function evalplusTask(l: Line, file: string, index: number): EvalTask {
       inputsRule: mbpp ? `mbpp:${mbpp[1]}` : undefined,
     },
   };
-}
-
-/** The function an MBPP assert calls: the first name followed by "(" that is not a builtin helper. */
-export function calledFunction(test: string): string | undefined {
-  const helpers = new Set([
-    "assert",
-    "set",
-    "sorted",
-    "list",
-    "tuple",
-    "abs",
-    "round",
-    "math",
-    "isclose",
-    "int",
-    "float",
-    "str",
-    "len",
-    "not",
-  ]);
-  for (const m of test.matchAll(/([A-Za-z_][\w]*)\s*\(/g)) {
-    const name = m[1] as string;
-    if (!helpers.has(name)) return name;
-  }
-  return undefined;
 }
 
 function mbppTask(l: Line, file: string, index: number): EvalTask {
@@ -240,44 +248,24 @@ function humanevalTask(l: Line, file: string, index: number): EvalTask {
 }
 
 function appsTask(l: Line, file: string, index: number): EvalTask {
-  let io = l.record.input_output;
-  let ioText: string;
-  if (typeof io === "string") {
-    ioText = io;
-    const parsed = parsePythonJson(io);
-    if (!parsed.ok)
-      throw new InputError(`not JSON: ${parsed.error}`, { file, line: l.line, field: "input_output" });
-    io = parsed.value;
-  } else {
-    ioText = rawFields(l.text, ["input_output"]).get("input_output") ?? "";
-  }
-  if (typeof io !== "object" || io === null) {
-    throw new InputError("expected {inputs, outputs}", { file, line: l.line, field: "input_output" });
-  }
-  const raw = rawFields(ioText, ["inputs", "outputs"]);
-  const inputs = raw.get("inputs");
-  const outputs = raw.get("outputs");
-  if (inputs === undefined || outputs === undefined) {
-    throw new InputError("needs both inputs and outputs", { file, line: l.line, field: "input_output" });
-  }
-  const count = rawArrayLength(inputs);
-  if (rawArrayLength(outputs) !== count) {
-    throw new InputError("inputs and outputs differ in length", {
-      file,
-      line: l.line,
-      field: "input_output",
-    });
-  }
-  const fnName = (io as Json).fn_name;
+  const fieldText =
+    typeof l.record.input_output === "string"
+      ? undefined
+      : rawFields(l.text, ["input_output"]).get("input_output");
+  const cases = parseInputOutput(l.record.input_output, fieldText);
+  if ("error" in cases) throw new InputError(cases.error, { file, line: l.line, field: "input_output" });
+  const { inputs, outputs, count, fnName } = cases;
   const solutions = l.record.solutions;
+  // APPS's call-based tasks come with the class and method to fill in: the prompt shows it.
+  const starter = str(l.record, "starter_code")?.trim();
   return {
     taskId: taskIdOf(l.record, index),
     prompt: str(l.record, "question") ?? str(l.record, "prompt") ?? "",
-    entryPoint: typeof fnName === "string" ? fnName : undefined,
+    entryPoint: fnName,
     canonical: Array.isArray(solutions) && typeof solutions[0] === "string" ? solutions[0] : undefined,
-    examples: [],
+    examples: starter ? [starter] : [],
     difficulty: str(l.record, "difficulty"),
-    tests: { kind: "apps", inputs, outputs, count, fnName: typeof fnName === "string" ? fnName : undefined },
+    tests: { kind: "apps", inputs, outputs, count, fnName },
   };
 }
 

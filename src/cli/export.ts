@@ -26,6 +26,7 @@ interface ExportFlags {
   lr: number;
   cutoffLen: number;
   outputDir?: string;
+  onlyPassing?: boolean;
   logLevel: LogLevel;
 }
 
@@ -124,6 +125,10 @@ export function exportCommand(): Command {
       "LLaMA-Factory output_dir (default: saves/<base model>/lora/<name>)",
       nonEmpty("--output-dir"),
     )
+    .option(
+      "--only-passing",
+      "only samples whose code passed their problem's own tests (generate's code checks); samples without tests are left out (default: all samples)",
+    )
     .option("--log-level <level>", "log level on stderr", logLevelOption, "warn" as LogLevel)
     .action(async (flags: ExportFlags) => {
       const { runExport } = await import("../commands/export.js");
@@ -143,6 +148,7 @@ export function exportCommand(): Command {
         learningRate: flags.lr,
         cutoffLen: flags.cutoffLen,
         outputDir: flags.outputDir,
+        onlyPassing: flags.onlyPassing === true,
         logLevel: flags.logLevel,
       });
     });

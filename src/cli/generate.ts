@@ -10,8 +10,7 @@ import type { GenerateOptions } from "../commands/generate.js";
 import type { Settings } from "../run/config.js";
 import { GENERATE_SETTINGS } from "../run/generate-settings.js";
 import type { LogLevel } from "../util/logger.js";
-import { tableDefaults, tableEntries } from "../util/option-table.js";
-import { logLevelOption, tableNegation, tableOption, tableSettings } from "./options.js";
+import { addTableOptions, logAndProgressOptions, tableSettings } from "./options.js";
 
 /** The command's own options (not settings of the run). */
 const OWN_OPTIONS = {
@@ -22,12 +21,7 @@ const OWN_OPTIONS = {
       "--config <file>",
       "JSON settings file, same shape as a run's config.json; paths are relative to it (default: none)",
     ),
-  "--log-level": () =>
-    new Option("--log-level <level>", "generate.log level: fatal, error, warn, info, debug, trace, silent")
-      .argParser(logLevelOption)
-      .default("info"),
-  "--no-progress": () =>
-    new Option("--no-progress", "no progress bar or progress lines on stderr (default: shown)"),
+  ...logAndProgressOptions("generate.log"),
 };
 
 interface OwnFlags {
@@ -68,6 +62,9 @@ const HELP_ORDER: readonly string[] = [
   "search.maxDepth",
   "search.temperature",
   "code.maxTokens",
+  "check.code",
+  "check.workers",
+  "check.python",
   "seed",
   "input.limit",
   "stage",
@@ -109,20 +106,11 @@ export function generateCommand(run: (options: GenerateOptions) => Promise<unkno
       "sra runs it in this process with llama.cpp (no server; the preset's GGUF is downloaded once). " +
       "Defaults are shown with each flag (sampling comes from the model preset); --config and flags override them.",
   );
-  const entries = tableEntries(GENERATE_SETTINGS).filter((e) => e.row.flag !== undefined);
-  const defaults = tableDefaults(GENERATE_SETTINGS);
-  const byPath = new Map(entries.map((e) => [e.path, e]));
-  const unlisted = entries.filter((e) => !HELP_ORDER.includes(e.path)).map((e) => e.path);
-  for (const key of [...HELP_ORDER, ...unlisted, ...TRAILING]) {
-    const own = OWN_OPTIONS[key as keyof typeof OWN_OPTIONS];
-    const entry = byPath.get(key);
-    if (own) command.addOption(own());
-    else if (entry) {
-      command.addOption(tableOption(entry, defaults));
-      const negation = tableNegation(entry);
-      if (negation) command.addOption(negation);
-    } else throw new Error(`generate --help: no option for ${key}`);
-  }
+  const entries = addTableOptions(command, GENERATE_SETTINGS, {
+    order: HELP_ORDER,
+    own: OWN_OPTIONS,
+    trailing: TRAILING,
+  });
   return command.action(async (flags: OwnFlags, cmd: Command) => {
     await run({
       ...(flags.out === undefined ? {} : { out: flags.out }),

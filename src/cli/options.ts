@@ -8,7 +8,15 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
 import type { LogLevel } from "../util/logger.js";
-import { defaultText, setAt, type TableEntry, valueAt } from "../util/option-table.js";
+import {
+  defaultText,
+  type OptionTable,
+  setAt,
+  type TableEntry,
+  tableDefaults,
+  tableEntries,
+  valueAt,
+} from "../util/option-table.js";
 
 export function intOption(flag: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -174,4 +182,49 @@ export function tableSettings(command: Command, entries: readonly TableEntry[]):
     for (const p of [path, ...(row.alsoSets ?? [])]) setAt(out, p, value);
   }
   return out;
+}
+
+/**
+ * Add a command's options in --help order: `order` lists the command's own options by flag and the
+ * table's settings by path; a table row with a flag not listed comes after them (so a new row shows up
+ * without an edit), then `trailing`. Returns the table's flagged entries, for tableSettings.
+ */
+export function addTableOptions(
+  command: Command,
+  table: OptionTable,
+  layout: {
+    order: readonly string[];
+    own: Readonly<Record<string, () => Option>>;
+    trailing: readonly string[];
+  },
+): TableEntry[] {
+  const entries = tableEntries(table).filter((e) => e.row.flag !== undefined);
+  const defaults = tableDefaults(table);
+  const byPath = new Map(entries.map((e) => [e.path, e]));
+  const unlisted = entries.filter((e) => !layout.order.includes(e.path)).map((e) => e.path);
+  for (const key of [...layout.order, ...unlisted, ...layout.trailing]) {
+    const own = layout.own[key];
+    const entry = byPath.get(key);
+    if (own) command.addOption(own());
+    else if (entry) {
+      command.addOption(tableOption(entry, defaults));
+      const negation = tableNegation(entry);
+      if (negation) command.addOption(negation);
+    } else throw new Error(`${command.name()} --help: no option for ${key}`);
+  }
+  return entries;
+}
+
+/** The --log-level (of the command's log file) and --no-progress options of a long-running command. */
+export function logAndProgressOptions(
+  logFile: string,
+): Record<"--log-level" | "--no-progress", () => Option> {
+  return {
+    "--log-level": () =>
+      new Option("--log-level <level>", `${logFile} level: fatal, error, warn, info, debug, trace, silent`)
+        .argParser(logLevelOption)
+        .default("info"),
+    "--no-progress": () =>
+      new Option("--no-progress", "no progress bar or progress lines on stderr (default: shown)"),
+  };
 }

@@ -16,12 +16,14 @@
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { describeError, InterruptedError, TooManyFailuresError } from "../errors.js";
+import { workersOf } from "../execute/settings.js";
 import { createLlmStack, type LlmStack, type LlmStackOptions } from "../llm/create-llm-stack.js";
 import { downloadProgressPrinter } from "../llm/llama-cpp/download-progress.js";
 import type { DownloadProgress } from "../llm/llama-cpp/model-file.js";
 import { checkLlm, type LlmCheck, withCheck } from "../llm/open-llm.js";
 import type { PromptSet } from "../roles/prompts.js";
 import { formatBanner, formatReadNotes } from "../run/banner.js";
+import { codeChecksRun, ensurePython, executorChecker } from "../run/code-checks.js";
 import type { RunConfig, Settings } from "../run/config.js";
 import { createEngine, type Engine, type EngineOptions } from "../run/engine.js";
 import { failedRunReason, maxFailuresOf } from "../run/failure-budget.js";
@@ -293,6 +295,8 @@ async function checkTheModel(
     : undefined;
   const signal = io.signal ? AbortSignal.any([io.signal, interrupted.signal]) : interrupted.signal;
   try {
+    // The Python that checks the code too: a missing one is said now, not after the first search.
+    if (codeChecksRun(run.config)) ensurePython(run.config.check.python);
     const options = llmStackOptions(run.config, run.apiKey, io.env);
     return await checkLlm(withDownload(options, signal, download.onProgress));
   } catch (e) {
@@ -348,6 +352,10 @@ async function runThePool(
   const work = new WorkInProgress();
   const stop = createRunStop();
   const outcome: PoolOutcome = { stop, counters };
+  // One executor per run, started with the pool (in the background) and closed at the end.
+  const checker = codeChecksRun(config)
+    ? executorChecker({ python: config.check.python, workers: workersOf(config.check.workers) })
+    : undefined;
   const onExternalAbort = (): void => stop.stop("interrupted", "aborted by the caller");
   io.signal?.addEventListener("abort", onExternalAbort, { once: true });
   if (io.signal?.aborted) onExternalAbort();
@@ -388,6 +396,7 @@ async function runThePool(
   try {
     const todo = selection.counts.todo > 0 && !stop.signal.aborted;
     // In process the model is loaded first (a second or two), so the banner can say how it runs.
+    if (todo) checker?.prestart();
     if (todo) outcome.stack = await openStack(run, opened, io, stop.signal);
     io.stderr.write(formatBanner(dir, config, selection.counts, outcome.stack?.describe()));
     for (const w of opened.check.warnings) io.stderr.write(`sra: warning: ${w}\n`);
@@ -421,6 +430,7 @@ async function runThePool(
         logger,
         message: (text) => progress.message(text),
         stop: (cause, detail) => stop.stop(cause, detail),
+        ...(checker ? { checker } : {}),
       };
       opened.notice.say = (text) => progress.message(text);
       progress.start();
@@ -439,6 +449,7 @@ async function runThePool(
     await Promise.allSettled(Object.values(files).map((a) => a?.close()));
     await opened.journal?.close();
     await outcome.stack?.close().catch(() => undefined);
+    await checker?.close().catch(() => undefined);
   }
   return outcome;
 }

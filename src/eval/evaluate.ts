@@ -8,6 +8,7 @@ import type { EvalBenchmark, EvalTask } from "../benchmarks/eval-tasks.js";
 import type { ExpectedOutputs, ExpectedSet, InputSet, TaskExpected } from "../benchmarks/expected.js";
 import type { Executor } from "../execute/executor.js";
 import type { CheckStatus, Verdict } from "../execute/types.js";
+import { runPool } from "../run/pool.js";
 import { meanPassAtK, type TaskCount } from "./pass-at-k.js";
 import type { EvalResult, EvalSummary, SetResult } from "./records.js";
 
@@ -29,6 +30,13 @@ export interface EvaluateOptions {
   onProgress?: (done: number, total: number, result: EvalResult) => void;
   /** A sample whose code equals an earlier sample's of the same task gets that verdict (default true). */
   reuseIdentical?: boolean;
+  /**
+   * Stop starting samples when this aborts (Ctrl-C); those already running finish, and the results
+   * hold only finished samples.
+   */
+  signal?: AbortSignal;
+  /** After each sample's result, before its pool slot is free: to append it to a file as it comes. */
+  onResult?: (result: EvalResult) => Promise<void>;
 }
 
 export interface Evaluation {
@@ -139,8 +147,17 @@ export async function evaluateSamples(options: EvaluateOptions): Promise<Evaluat
   const reuse = options.reuseIdentical ?? true;
   let done = 0;
   let executed = 0;
-  const results = await Promise.all(
-    order.map(async (sample) => {
+  const results: EvalResult[] = [];
+  // Two samples per worker in progress (each runs its base and plus sets at once) keep every worker
+  // busy, slowest first, while a stop takes effect within one sample per worker.
+  const concurrency = Math.max(1, options.executor.workers * 2);
+  const source = (async function* () {
+    yield* order;
+  })();
+  await runPool(
+    source,
+    { concurrency, ...(options.signal ? { signal: options.signal } : {}) },
+    async (sample) => {
       const key = `${sample.taskId}\u0000${sample.solution}`;
       const first = reuse ? firstOf.get(key) : undefined;
       let result: EvalResult;
@@ -152,9 +169,10 @@ export async function evaluateSamples(options: EvaluateOptions): Promise<Evaluat
         if (reuse) firstOf.set(key, { index: sample.index, result: promise });
         result = await promise;
       }
+      await options.onResult?.(result);
+      results.push(result);
       options.onProgress?.(++done, order.length, result);
-      return result;
-    }),
+    },
   );
   const position = new Map(options.benchmark.tasks.map((t, i) => [t.taskId, i]));
   results.sort((a, b) => position.get(a.task_id)! - position.get(b.task_id)! || a.index - b.index);
@@ -171,7 +189,7 @@ function countStatuses(statuses: CheckStatus[]): { pass: number; fail: number; t
 
 /** The summary of a finished evaluation (pure over the results). */
 export function summarize(
-  options: Pick<EvaluateOptions, "benchmark" | "expected" | "executor">,
+  options: Pick<EvaluateOptions, "benchmark" | "expected"> & { executor?: Pick<Executor, "sandbox"> },
   results: readonly EvalResult[],
   unknownTasks: readonly string[],
   wallSeconds: number,
@@ -232,7 +250,7 @@ export function summarize(
       checks_per_second: wallSeconds > 0 ? checks / wallSeconds : 0,
       expected_seconds: options.expected?.seconds ?? 0,
     },
-    sandbox: { ...options.executor.sandbox },
+    ...(options.executor ? { sandbox: { ...options.executor.sandbox } } : {}),
   };
   return summary;
 }

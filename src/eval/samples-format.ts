@@ -14,11 +14,15 @@ export interface SampleLine {
   index?: number;
 }
 
-/** The samples of a samples.jsonl text; `promptOf` gives a task's prompt for `completion` lines. */
+/**
+ * The samples of a samples.jsonl text; `promptOf` gives a task's prompt for `completion` lines. With
+ * `keep`, lines of other tasks are skipped (a file holding several benchmarks' samples, read for one).
+ */
 export function parseSamples(
   text: string,
   file: string,
   promptOf: (taskId: string) => string | undefined,
+  options: { keep?: (taskId: string) => boolean } = {},
 ): EvalSample[] {
   const samples: EvalSample[] = [];
   const next = new Map<string, number>();
@@ -35,6 +39,7 @@ export function parseSamples(
     if (typeof r.task_id !== "string" || r.task_id === "") {
       throw new InputError("missing or not a string", { ...at, field: "task_id" });
     }
+    if (options.keep && !options.keep(r.task_id)) continue;
     let solution: string;
     if (typeof r.solution === "string") solution = r.solution;
     else if (typeof r.completion === "string") {

@@ -68,6 +68,11 @@ export interface ExportOptions {
   cutoffLen?: number | undefined;
   /** LLaMA-Factory output_dir. Default saves/<base model>/lora/<name>. */
   outputDir?: string | undefined;
+  /**
+   * Only samples whose code passed their problem's own tests (`meta.tests.status` "pass", from
+   * generate's code checks); samples without tests are left out too. Runs only, not reference files.
+   */
+  onlyPassing?: boolean | undefined;
   presetsFile?: string | undefined;
   /** Relative paths are resolved against this (default: process.cwd()). */
   cwd?: string | undefined;
@@ -86,7 +91,14 @@ export interface ExportReport {
   read: number;
   /** Records written. */
   written: number;
-  skipped: { noCode: number; noPlan: number; duplicate: number };
+  skipped: {
+    noCode: number;
+    noPlan: number;
+    duplicate: number;
+    /** --only-passing: samples whose code failed (or timed out on) its tests, and samples without tests. */
+    notPassing?: number;
+    untested?: number;
+  };
   /** Samples estimated to be longer than cutoff_len (llamafactory only). */
   overLength: { count: number; ids: string[]; cutoffLen: number; maxTokens: number };
   baseModel?: BaseModelChoice;
@@ -191,7 +203,13 @@ function slug(text: string): string {
 /** Turn the input into formatted records; pure apart from reading the input stream. */
 async function collectPairs(
   input: ExportInput,
-  options: { withPlan: boolean; instructions: readonly string[]; seed: number; keepSamples: boolean },
+  options: {
+    withPlan: boolean;
+    instructions: readonly string[];
+    seed: number;
+    keepSamples: boolean;
+    onlyPassing: boolean;
+  },
 ): Promise<{
   pairs: TrainingPair[];
   samples: Sample[];
@@ -205,7 +223,12 @@ async function collectPairs(
   const seen = new Set<string>();
   const pairs: TrainingPair[] = [];
   const samples: Sample[] = [];
-  const skipped = { noCode: 0, noPlan: 0, duplicate: 0 };
+  const skipped: ExportReport["skipped"] = {
+    noCode: 0,
+    noPlan: 0,
+    duplicate: 0,
+    ...(options.onlyPassing ? { notPassing: 0, untested: 0 } : {}),
+  };
   let read = 0;
   let firstModel: string | undefined;
   for await (const { item, sample } of readExportItems(input)) {
@@ -216,6 +239,12 @@ async function collectPairs(
       continue;
     }
     seen.add(item.id);
+    if (options.onlyPassing) {
+      const status = sample?.meta.tests?.status;
+      if (status === undefined) skipped.untested = (skipped.untested ?? 0) + 1;
+      else if (status !== "pass") skipped.notPassing = (skipped.notPassing ?? 0) + 1;
+      if (status !== "pass") continue;
+    }
     const instruction = pickInstruction(rng.fork(item.id), options.instructions);
     const result = buildPair(item, { withPlan: options.withPlan, instruction });
     if (!result.ok) {
@@ -251,6 +280,14 @@ export async function exportDataset(options: ExportOptions): Promise<ExportRepor
     cwd,
   );
   const input = await resolveInput(path.resolve(cwd, options.input));
+  if (options.onlyPassing && input.kind === "reference") {
+    throw new UsageError(
+      "--only-passing keeps samples that passed their tests, and a reference file has none",
+      {
+        hint: "export a run directory whose problems carried tests (generate runs them)",
+      },
+    );
+  }
   if (options.format === "jsonl" && input.kind === "reference") {
     throw new UsageError("--format jsonl writes sra Sample records, and a reference file has none", {
       hint: "use --format llamafactory, sharegpt or openai for a reference file",
@@ -286,13 +323,18 @@ export async function exportDataset(options: ExportOptions): Promise<ExportRepor
     instructions: instructionsFor(instructionSet, withPlan),
     seed,
     keepSamples: options.format === "jsonl",
+    onlyPassing: options.onlyPassing ?? false,
   });
   const { pairs, skipped } = collected;
   if (pairs.length === 0) {
     const why =
       collected.read === 0
         ? "the input has no records"
-        : `all ${collected.read} records were skipped (${skipped.noCode} without code, ${skipped.noPlan} without a plan, ${skipped.duplicate} duplicates)`;
+        : `all ${collected.read} records were skipped (${skipped.noCode} without code, ${skipped.noPlan} without a plan, ${skipped.duplicate} duplicates` +
+          (options.onlyPassing
+            ? `, ${skipped.notPassing} failing their tests, ${skipped.untested} without tests (--only-passing)`
+            : "") +
+          ")";
     throw new InputError(`nothing to export: ${why}`, { file: input.file });
   }
   if (options.format === "llamafactory" && baseModel === undefined) baseModel = choose(collected.firstModel);

@@ -15,6 +15,8 @@ export function formatExportSummary(r: ExportReport): string {
   if (r.skipped.noCode > 0) skips.push(`${r.skipped.noCode} without code`);
   if (r.skipped.noPlan > 0) skips.push(`${r.skipped.noPlan} without a plan`);
   if (r.skipped.duplicate > 0) skips.push(`${plural(r.skipped.duplicate, "duplicate id")} (first kept)`);
+  if (r.skipped.notPassing) skips.push(`${r.skipped.notPassing} failing their tests (--only-passing)`);
+  if (r.skipped.untested) skips.push(`${r.skipped.untested} without tests (--only-passing)`);
   if (skips.length > 0) lines.push(`  skipped: ${skips.join(", ")}`);
   const styles = Object.entries(r.codeStyles);
   if (styles.length > 0) lines.push(`  code style: ${styles.map(([s, n]) => `${s} ${n}`).join(", ")}`);

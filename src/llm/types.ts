@@ -10,7 +10,10 @@ export interface ChatMessage {
   content: string;
 }
 
-/** What a role in the search is asking for; used for accounting, logs and the fake server's scripts. */
+/**
+ * What a role in the search is asking for ("codegen": a benchmark task's sample in `sra eval`); used
+ * for accounting, logs and the fake server's scripts.
+ */
 export type LlmPurpose =
   | "propose"
   | "reflect"
@@ -19,7 +22,8 @@ export type LlmPurpose =
   | "cot"
   | "critique"
   | "revise"
-  | "check";
+  | "check"
+  | "codegen";
 
 export interface CompletionRequest {
   purpose: LlmPurpose;

@@ -22,6 +22,7 @@ import type { Problem } from "../types.js";
 import { findJsonSyntaxError } from "../util/json-syntax.js";
 import { parseJson } from "../util/parse-json.js";
 import { IdSet } from "./id-set.js";
+import { readProblemTests } from "./problem-tests.js";
 import { openInput, type RawLine, readRawLineBatches } from "./raw-lines.js";
 import { sha256Hex } from "./sha256.js";
 
@@ -44,6 +45,12 @@ export interface ReadProblemsOptions {
    * context would only fail every call of its search (or, megabytes long, flood the server).
    */
   maxQuestionChars?: number;
+  /**
+   * Read and check each record's tests (`tests` / `test_list` with `setup`, or `input_output`; see
+   * problem-tests.ts) into `problem.tests`: for generate, which runs its code against them. Off: those
+   * fields are left alone like any other.
+   */
+  readTests?: boolean;
   /**
    * Told of each repeated question dropped (in "skip" mode), with the id it shares, as it is read: a
    * caller that selects part of the file (generate's --limit, --shard) reports only its part's repeats.
@@ -154,7 +161,7 @@ export function toProblem(
   value: unknown,
   where: Where,
   text: string,
-  options: { questionField: string; idField: string; maxQuestionChars?: number },
+  options: { questionField: string; idField: string; maxQuestionChars?: number; readTests?: boolean },
 ): Problem | InputError {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return new InputError(`expected a JSON object, got ${describeType(value)}`, locate(where));
@@ -202,7 +209,13 @@ export function toProblem(
       locate(where, options.idField),
     );
   }
-  return { id, question: q, line: where.line ?? (where.element ?? 0) + 1, record, text };
+  const problem: Problem = { id, question: q, line: where.line ?? (where.element ?? 0) + 1, record, text };
+  if (options.readTests) {
+    const tests = readProblemTests(record, text, (field) => locate(where, field));
+    if (tests instanceof InputError) return tests;
+    if (tests) problem.tests = tests;
+  }
+  return problem;
 }
 
 /** The first non-blank byte of a file (after a BOM), or undefined for an empty or blank file. */
@@ -356,6 +369,7 @@ export async function* readProblems(
     questionField,
     idField,
     ...(options.maxQuestionChars === undefined ? {} : { maxQuestionChars: options.maxQuestionChars }),
+    ...(options.readTests ? { readTests: true } : {}),
   };
   /** Check and count one entry: the problem to yield, or undefined (bad, repeated, or after an error). */
   const accept = (entry: Entry | InputError): Problem | undefined => {

@@ -1,7 +1,8 @@
 /**
  * Plan to code (paper section 3.2): the model, as an implementer that follows the plan strictly,
- * writes Python. A reply without code is asked again `retries` times; then ParseError("no-code"),
- * which the run records as a failure (never an empty sample). Code cut off by max tokens
+ * writes Python. A reply without code, or (with generate's code checks) with code that does not
+ * compile, is asked again `retries` times; then ParseError("no-code" / "compile-error"), which the run
+ * records as a failure (never an empty sample). Code cut off by max tokens
  * (finish reason "length" and no closed fence) is treated like no code: a truncated function is
  * not training data.
  */
@@ -44,14 +45,26 @@ export interface ImplementResult {
   codeFrom: CodeSource;
   usage: Usage;
   attempts: number;
+  /** The code was compiled by `checkCode` (and compiles); absent or false when none was asked for. */
+  checked?: boolean;
+  /** Attempts whose code did not compile (asked again). */
+  compileFailures?: number;
 }
 
-/** ParseError("no-code") with what the failed attempts cost, so the run can still account for it. */
+/**
+ * ParseError("no-code") with what the failed attempts cost, so the run can still account for it;
+ * kind "compile-error" when the last attempt's code did not compile.
+ */
 export class NoCodeError extends ParseError {
   readonly usage: Usage;
   readonly attempts: number;
-  constructor(message: string, usage: Usage, attempts: number) {
-    super("no-code", message);
+  constructor(
+    message: string,
+    usage: Usage,
+    attempts: number,
+    kind: "no-code" | "compile-error" = "no-code",
+  ) {
+    super(kind, message);
     this.usage = usage;
     this.attempts = attempts;
   }
@@ -69,6 +82,11 @@ export async function implementPlan(
     seedFor?: (attempt: number) => number;
     /** plain (prompts/implement.md, the default) or modular (prompts/implement-modular.md). */
     style?: CodeStyle;
+    /**
+     * Compile the code (generate's code checks): null when it compiles, else why not; code that does
+     * not compile is asked again like a reply without code.
+     */
+    checkCode?: (code: string) => Promise<string | null>;
   },
 ): Promise<ImplementResult> {
   if (steps.length === 0) throw new ParseError("no-plan", `${problem.id}: cannot implement an empty plan`);
@@ -80,6 +98,8 @@ export async function implementPlan(
   });
   const problems: string[] = [];
   const attempts = ctx.params.retries + 1;
+  let compileFailures = 0;
+  let lastDidNotCompile = false;
   for (let attempt = 0; attempt < attempts; attempt++) {
     ctx.signal?.throwIfAborted();
     const reply = await llm.complete(
@@ -98,15 +118,31 @@ export async function implementPlan(
       problems.push(`${found.error} ("${excerpt(reply.text, 60)}")`);
       continue;
     }
+    lastDidNotCompile = false;
     if (reply.finishReason === "length" && found.from !== "fenced") {
       problems.push(`the code was cut off at ${ctx.params.maxTokens} tokens`);
       continue;
     }
-    return { code: found.code, codeFrom: found.from, usage: usage(), attempts: attempt + 1 };
+    const why = ctx.checkCode ? await ctx.checkCode(found.code) : null;
+    if (why !== null) {
+      compileFailures++;
+      lastDidNotCompile = true;
+      problems.push(`the code does not compile (${why})`);
+      continue;
+    }
+    return {
+      code: found.code,
+      codeFrom: found.from,
+      usage: usage(),
+      attempts: attempt + 1,
+      checked: ctx.checkCode !== undefined,
+      compileFailures,
+    };
   }
   throw new NoCodeError(
     `${problem.id}: no usable Python code after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${problems.join("; ")}`,
     usage(),
     attempts,
+    lastDidNotCompile ? "compile-error" : "no-code",
   );
 }

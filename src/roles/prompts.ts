@@ -8,6 +8,7 @@
  * every file must use exactly the placeholders of its role (see PROMPT_PLACEHOLDERS), so a typo such
  * as `{{questoin}}` fails at load time rather than sending a literal `{{questoin}}` to the model.
  */
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { ConfigError } from "../errors.js";
@@ -80,11 +81,19 @@ function placeholdersOf(text: string): Set<string> {
   return new Set(Array.from(text.matchAll(PLACEHOLDER), (m) => m[1] as string));
 }
 
+/** What a prompt file must hold, for files that are not one of the search's roles (sra eval's). */
+export interface PromptFileRules {
+  /** Exactly these placeholders (default: the role's, PROMPT_PLACEHOLDERS). */
+  placeholders?: readonly string[];
+  /** The `## system` part may be left out or empty: then only the user message is sent. */
+  systemOptional?: boolean;
+}
+
 /**
  * Parse a prompt file's text. `name` is the role (propose, reflect, ...) or a file name ending in
- * `.md`; roles not in PROMPT_NAMES are parsed without placeholder checks.
+ * `.md`; roles not in PROMPT_NAMES are parsed without placeholder checks unless `rules` names them.
  */
-export function parsePromptFile(name: string, text: string): PromptTemplate {
+export function parsePromptFile(name: string, text: string, rules: PromptFileRules = {}): PromptTemplate {
   const role = path.basename(name).replace(/\.md$/i, "");
   const file = name.endsWith(".md") ? name : `${name}.md`;
   const sections: { system?: string[]; user?: string[] } = {};
@@ -104,12 +113,15 @@ export function parsePromptFile(name: string, text: string): PromptTemplate {
   }
   const system = (sections.system ?? []).join("\n").trim();
   const user = (sections.user ?? []).join("\n").trim();
-  if (sections.system === undefined) issues.push(`missing a "## system" heading`);
+  if (rules.systemOptional) {
+    // nothing to check: no system part means no system message
+  } else if (sections.system === undefined) issues.push(`missing a "## system" heading`);
   else if (system === "") issues.push(`the "## system" part is empty`);
   if (sections.user === undefined) issues.push(`missing a "## user" heading`);
   else if (user === "") issues.push(`the "## user" part is empty`);
 
-  const expected = PROMPT_PLACEHOLDERS[role as PromptName] as readonly string[] | undefined;
+  const expected =
+    rules.placeholders ?? (PROMPT_PLACEHOLDERS[role as PromptName] as readonly string[] | undefined);
   if (expected) {
     const found = placeholdersOf(`${system}\n${user}`);
     const missing = expected.filter((p) => !found.has(p));
@@ -159,35 +171,57 @@ export function renderPrompt(t: PromptTemplate, vars: Record<string, string>): C
     throw new ConfigError(issues, `${t.name}.md`);
   }
   const fill = (text: string) => text.replace(PLACEHOLDER, (_m, key: string) => vars[key] as string);
-  return [
-    { role: "system", content: fill(t.system) },
-    { role: "user", content: fill(t.user) },
-  ];
+  const user: ChatMessage = { role: "user", content: fill(t.user) };
+  // A file whose system part may be empty (sra eval's) sends the user message alone.
+  return t.system === "" ? [user] : [{ role: "system", content: fill(t.system) }, user];
+}
+
+/** sha256 of prompt files' parsed texts, in the order given: a run records it to refuse edited prompts. */
+export function hashPromptTemplates(entries: readonly (readonly [string, PromptTemplate])[]): string {
+  const h = createHash("sha256");
+  for (const [name, t] of entries) h.update(`${name}\u0000${t.system}\u0000${t.user}\u0000`);
+  return `sha256:${h.digest("hex")}`;
+}
+
+/**
+ * Read and check one prompt file `<dir>/<name>.md`; `names` is the set the directory must hold (for
+ * the hint), `rules` what the file must contain (default: the role's placeholders).
+ */
+export async function readPromptFile(
+  base: string,
+  name: string,
+  names: readonly string[],
+  rules: PromptFileRules = {},
+): Promise<PromptTemplate> {
+  const file = path.join(base, `${name}.md`);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError([`cannot read the ${name} prompt (${code ?? String(e)})`], file, {
+      hint: `The prompts directory must hold ${names.map((n) => `${n}.md`).join(", ")}.`,
+    });
+  }
+  try {
+    return parsePromptFile(name, text, rules);
+  } catch (e) {
+    // Re-throw with the full path so the user knows which directory was read.
+    if (e instanceof ConfigError) throw new ConfigError(e.issues, file, { hint: e.hint });
+    throw e;
+  }
+}
+
+/** The package's own prompts/ directory. */
+export function builtinPromptsDir(): string {
+  return path.join(packageRoot(), "prompts");
 }
 
 /** Read and check the role prompts (PROMPT_NAMES) from `dir` (default: the package's prompts/). */
 export async function loadPromptSet(dir?: string): Promise<PromptSet> {
-  const base = dir ?? path.join(packageRoot(), "prompts");
+  const base = dir ?? builtinPromptsDir();
   const entries = await Promise.all(
-    PROMPT_NAMES.map(async (name) => {
-      const file = path.join(base, `${name}.md`);
-      let text: string;
-      try {
-        text = await readFile(file, "utf8");
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new ConfigError([`cannot read the ${name} prompt (${code ?? String(e)})`], file, {
-          hint: `The prompts directory must hold ${PROMPT_NAMES.map((n) => `${n}.md`).join(", ")}.`,
-        });
-      }
-      try {
-        return [name, parsePromptFile(name, text)] as const;
-      } catch (e) {
-        // Re-throw with the full path so the user knows which directory was read.
-        if (e instanceof ConfigError) throw new ConfigError(e.issues, file, { hint: e.hint });
-        throw e;
-      }
-    }),
+    PROMPT_NAMES.map(async (name) => [name, await readPromptFile(base, name, PROMPT_NAMES)] as const),
   );
   return Object.fromEntries(entries) as unknown as PromptSet;
 }

@@ -106,6 +106,13 @@ export interface RunStats {
     noCode: number;
     /** How the code was found in the reply (`meta.codeFrom`), "unknown" when not recorded. */
     codeFrom: Record<string, number>;
+    /** generate's code checks: samples whose code was compiled (`meta.compiles`), failures of kind
+     * "compile-error" (never compiled), and code attempts asked again for not compiling. */
+    compiled: number;
+    compileErrors: number;
+    compileFailures: number;
+    /** Samples run against their problem's tests (`meta.tests`), by status, and the tests they passed. */
+    tests: { samples: number; pass: number; fail: number; timeout: number; passed: number; total: number };
   };
 }
 
@@ -208,6 +215,8 @@ export class RunStatsAccumulator {
   private readonly callsByRole: Record<string, number> = {};
   private noCode = 0;
   private readonly codeFrom: Record<string, number> = {};
+  private readonly checks = { compiled: 0, compileErrors: 0, compileFailures: 0 };
+  private readonly tests = { samples: 0, pass: 0, fail: 0, timeout: 0, passed: 0, total: 0 };
   /** Totals: the first record of each id only (stop reasons in the order first seen). */
   private readonly planIds = new Set<string>();
   private readonly firstPlans = { reachedEnd: 0, steps: 0, stopReasons: {} as Record<string, number> };
@@ -286,6 +295,15 @@ export class RunStatsAccumulator {
     this.sampleUsage.completion.push(sample.meta.completionTokens);
     this.sampleUsage.seconds.push(sample.meta.seconds);
     bump(this.codeFrom, sample.meta.codeFrom ?? "unknown");
+    if (sample.meta.compiles === true) this.checks.compiled++;
+    this.checks.compileFailures += sample.meta.counters.compileFailures ?? 0;
+    const t = sample.meta.tests;
+    if (t) {
+      this.tests.samples++;
+      this.tests[t.status]++;
+      this.tests.passed += t.passed;
+      this.tests.total += t.total;
+    }
   }
 
   addFailure(failure: Failure): void {
@@ -295,6 +313,7 @@ export class RunStatsAccumulator {
     bump(this.failuresByStage, failure.stage);
     bump(this.failuresByKind, failure.kind);
     if (failure.kind === "no-code") this.noCode++;
+    if (failure.kind === "compile-error") this.checks.compileErrors++;
   }
 
   /** Ids with a failure and no sample. */
@@ -383,7 +402,12 @@ export class RunStatsAccumulator {
         perSample: usage(this.sampleUsage),
         callsByRole: sortedRecord(this.callsByRole),
       },
-      code: { noCode: this.noCode, codeFrom: sortedRecord(this.codeFrom) },
+      code: {
+        noCode: this.noCode,
+        codeFrom: sortedRecord(this.codeFrom),
+        ...this.checks,
+        tests: { ...this.tests },
+      },
     };
   }
 }

@@ -35,7 +35,7 @@ export const ggufIdentitySchema = z.union([
 ]);
 export type GgufIdentity = z.infer<typeof ggufIdentitySchema>;
 
-const modelSectionSchema = z
+export const modelSectionSchema = z
   .object({
     /** What --model said: a preset name, or the served name itself. */
     name: z.string().min(1),
@@ -86,6 +86,7 @@ export const runConfigSchema = z
     prompts: promptsSectionSchema,
     search: sections.search,
     code: sections.code,
+    check: sections.check,
     input: sections.input,
     server: sections.server,
     llamaCpp: sections.llamaCpp,
@@ -222,41 +223,72 @@ export interface ResolveInput {
   missing?: readonly string[];
 }
 
-/** The engine by the rule (src/llm/llm-settings.ts): explicit, else a base URL means the server. */
-function resolveEngine(input: ResolveInput): EngineName {
-  const envBase = input.env.OPENAI_BASE_URL?.trim();
-  const baseUrls = input.flags.server?.baseUrls ?? input.file?.server?.baseUrls ?? (envBase ? [envBase] : []);
-  return chooseEngine({ explicit: input.flags.engine ?? input.file?.engine, baseUrls });
+/** The settings layers that choose the engine: --engine, --base-url (a file's too). */
+export interface EngineLayer {
+  engine?: EngineName | undefined;
+  server?: { baseUrls?: string[] | undefined } | undefined;
 }
 
 /**
- * The model: the topmost layer that names one decides; an object (from a previous config.json) may
- * also pin the served name, the system-role switch and the export template. In process without a
- * name: the --gguf file's name, else DEFAULT_IN_PROCESS_MODEL.
+ * The engine by the rule (src/llm/llm-settings.ts): explicit, else a base URL (a layer's, else
+ * $OPENAI_BASE_URL) means the server. For every command that calls a model.
  */
-function resolveModelSection(input: ResolveInput, engine: EngineName) {
-  const modelLayer = [input.flags, input.file].find((s) => s?.model !== undefined)?.model;
-  const gguf = input.flags.llamaCpp?.gguf ?? input.file?.llamaCpp?.gguf;
+export function resolveEngine(
+  flags: EngineLayer,
+  file: EngineLayer | undefined,
+  env: Record<string, string | undefined>,
+): EngineName {
+  const envBase = env.OPENAI_BASE_URL?.trim();
+  const baseUrls = flags.server?.baseUrls ?? file?.server?.baseUrls ?? (envBase ? [envBase] : []);
+  return chooseEngine({ explicit: flags.engine ?? file?.engine, baseUrls });
+}
+
+/** The settings layers that may name the model: --model / --served-model, a file's `model`, --gguf. */
+export interface ModelLayer {
+  model?: Settings["model"];
+  servedModel?: string | undefined;
+  llamaCpp?: { gguf?: string | null | undefined } | undefined;
+}
+
+/**
+ * The model section of a command's config (generate's, eval's): the topmost layer that names a model
+ * decides; an object (from a previous config.json) may also pin the served name, the system-role
+ * switch and the export template. In process without a name: the --gguf file's name, else
+ * DEFAULT_IN_PROCESS_MODEL. Undefined when no layer names one and the engine is a server.
+ */
+export function resolveModelSection(
+  flags: ModelLayer,
+  file: ModelLayer | undefined,
+  engine: EngineName,
+  resolveModel: (name: string) => ModelPreset,
+): { section: RunConfig["model"]; preset: ModelPreset } | undefined {
+  const modelLayer = [flags, file].find((s) => s?.model !== undefined)?.model;
+  const gguf = flags.llamaCpp?.gguf ?? file?.llamaCpp?.gguf;
   const inProcessName = gguf ? path.basename(gguf).replace(/\.gguf$/i, "") : DEFAULT_IN_PROCESS_MODEL;
   const name =
     (typeof modelLayer === "string" ? modelLayer : modelLayer?.name) ??
     (engine === "llama-cpp" ? inProcessName : undefined);
-  if (!name) {
-    throw new UsageError(
-      '--model is required with a server: a preset (see "sra models") or a served model name (or set "model" in --config)',
-    );
-  }
-  const preset = input.resolveModel(name);
+  if (!name) return undefined;
+  const preset = resolveModel(name);
   const pinned = typeof modelLayer === "object" ? modelLayer : undefined;
   const section = {
     name,
-    servedModel:
-      input.flags.servedModel ?? input.file?.servedModel ?? pinned?.servedModel ?? preset.servedModel,
+    servedModel: flags.servedModel ?? file?.servedModel ?? pinned?.servedModel ?? preset.servedModel,
     systemRole: pinned?.systemRole ?? preset.systemRole,
     template: pinned?.template ?? preset.template,
     known: preset.known,
   };
   return { section, preset };
+}
+
+function runModelSection(input: ResolveInput, engine: EngineName) {
+  const resolved = resolveModelSection(input.flags, input.file, engine, input.resolveModel);
+  if (!resolved) {
+    throw new UsageError(
+      '--model is required with a server: a preset (see "sra models") or a served model name (or set "model" in --config)',
+    );
+  }
+  return resolved;
 }
 
 /** The defaults that differ in process (IN_PROCESS_DEFAULTS), as a settings layer; {} for a server. */
@@ -270,13 +302,13 @@ function inProcessLayer(engine: EngineName, input: ResolveInput): Settings {
   };
 }
 
-/** Which GGUF file the in-process engine loads: --gguf, else the preset's source. */
-async function ggufIdentity(
-  config: RunConfig,
+/** Which GGUF file the in-process engine loads: --gguf, else the preset's source (generate's, eval's). */
+export async function ggufIdentity(
+  config: { llamaCpp: { gguf: string | null }; model: { name: string } },
   preset: ModelPreset,
-  input: ResolveInput,
+  localGguf: ResolveInput["localGguf"],
 ): Promise<GgufIdentity> {
-  if (config.llamaCpp.gguf !== null) return input.localGguf(config.llamaCpp.gguf);
+  if (config.llamaCpp.gguf !== null) return localGguf(config.llamaCpp.gguf);
   if (preset.gguf) return preset.gguf;
   throw new UsageError(
     `model "${config.model.name}" has no GGUF source for the in-process engine: give a local file with --gguf PATH, or a server with --base-url URL`,
@@ -288,7 +320,7 @@ async function ggufIdentity(
  * lines.
  */
 export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> {
-  const engine = resolveEngine(input);
+  const engine = resolveEngine(input.flags, input.file, input.env);
   // Every required option that is missing, in one message: a new user fixes them in one try. A model
   // is required with a server only; in process the default model runs.
   const named = [input.flags, input.file].some((s) => s?.model !== undefined);
@@ -302,7 +334,7 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
     ...(problemsSetting ? [] : ["--problems <file>"]),
   ];
   if (missing.length > 0) throw missingOptionsError(missing);
-  const { section, preset } = resolveModelSection(input, engine);
+  const { section, preset } = runModelSection(input, engine);
   const envBase = input.env.OPENAI_BASE_URL?.trim();
   const sampling = { temperature: preset.sampling.temperature, topP: preset.sampling.topP };
   const layers: Settings[] = [
@@ -336,6 +368,7 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
     prompts: { dir: resolvedPromptsDir, hash: "" },
     search: merged.search,
     code: merged.code,
+    check: merged.check,
     input: { ...input_, problems },
     server: {
       ...(isPlainObject(merged.server) ? merged.server : {}),
@@ -357,7 +390,7 @@ export async function resolveRunConfig(input: ResolveInput): Promise<RunConfig> 
       `--verify-end tests SRA-MCTS's terminal plans: it applies to --strategy mcts, not ${config.strategy}`,
     );
   }
-  if (engine === "llama-cpp") config.model.gguf = await ggufIdentity(config, preset, input);
+  if (engine === "llama-cpp") config.model.gguf = await ggufIdentity(config, preset, input.localGguf);
   config.prompts.hash = await input.promptsHash(config.prompts.dir, {
     strategy: config.strategy,
     codeStyle: config.code.style,

@@ -26,7 +26,13 @@ export interface Engine {
   implement(
     problem: EngineProblem,
     steps: readonly string[],
-    ctx: { llm: Llm; rng: Rng; signal: AbortSignal },
+    ctx: {
+      llm: Llm;
+      rng: Rng;
+      signal: AbortSignal;
+      /** generate's compile check (null: compiles): code that does not compile is asked again. */
+      checkCode?: (code: string) => Promise<string | null>;
+    },
   ): Promise<ImplementResult>;
 }
 
@@ -70,6 +76,7 @@ export function createEngine(config: EngineConfig, prompts: PromptSet, options: 
         params: config.code,
         style: config.code.style,
         signal: ctx.signal,
+        ...(ctx.checkCode ? { checkCode: ctx.checkCode } : {}),
         seedFor: (attempt) => {
           while (seeds.length <= attempt) seeds.push(rng.int(0x7fffffff));
           return seeds[attempt] as number;

@@ -57,15 +57,16 @@ export function failureBudgetExceeded(
   failed: number,
   finished: number,
   minFinished = MIN_FINISHED_FOR_FRACTION,
+  what = "problems",
 ): string | undefined {
   if (m.kind === "count") {
-    return failed > m.count ? `${failed} problems failed (--max-failures ${m.count})` : undefined;
+    return failed > m.count ? `${failed} ${what} failed (--max-failures ${m.count})` : undefined;
   }
   if (m.kind === "fraction") {
     if (finished < minFinished) return undefined;
     const rate = failed / finished;
     return rate > m.fraction
-      ? `${failed} of ${finished} problems failed (${Math.round(rate * 100)}% > --max-failures ${m.fraction})`
+      ? `${failed} of ${finished} ${what} failed (${Math.round(rate * 100)}% > --max-failures ${m.fraction})`
       : undefined;
   }
   return undefined;

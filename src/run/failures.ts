@@ -49,6 +49,9 @@ export function failureHint(kind: string, e: unknown): string {
       ? "the code was cut off: raise --max-tokens"
       : "the model answered without a ```python block: check the implement prompt (--prompts-dir) and the model";
   }
+  if (kind === "compile-error") {
+    return "the model's code never compiled (the reasons are in the error): check the implement prompt (--prompts-dir) and the model; sra stats shows the compile rate";
+  }
   if (kind === "no-plan") {
     return "the model proposed no usable step: check the propose prompt (--prompts-dir) and the model's chat template";
   }

@@ -12,6 +12,7 @@
  * Loaded by the command line to build --help: keep it free of I/O and of heavy imports.
  */
 import { z } from "zod";
+import { EXECUTE_SETTINGS } from "../execute/settings.js";
 import {
   DEFAULT_IN_PROCESS_MODEL,
   ENGINE_SETTING,
@@ -216,12 +217,32 @@ const GENERATE_ROWS = {
       flag: "--max-tokens <n>",
       help: "max tokens of the code reply",
     }),
-    /** Extra attempts when the reply has no code. */
+    /** Extra attempts when the reply has no code, or code that does not compile. */
     retries: option({ schema: z.number().int().min(0).max(20) }),
     style: option({
       schema: codeStyleSchema,
       flag: "--code-style <style>",
       help: "plain: one solution; modular: MoTCoder's sub-functions, each with a one-line docstring, then the function composing them",
+    }),
+  },
+  /**
+   * Code checks (src/run/code-checks.ts): every sample's code compiled in the executor before it is
+   * written (code that does not compile is asked again within the code retries), and run against the
+   * problem's own tests when it has some. The executor's rows are shared with sra eval.
+   */
+  check: {
+    code: option({
+      schema: z.boolean(),
+      flag: "--no-check-code",
+      help: "write code unchecked: no compiling it in the executor, no running the problem's tests (no Python needed)",
+      showDefault: (on) => (on ? "compile every sample's code and run its problem's tests" : "off"),
+    }),
+    python: EXECUTE_SETTINGS.python,
+    /** Its own default (configs/defaults.yaml: one worker, unlike eval's one per core). */
+    workers: option({
+      ...EXECUTE_SETTINGS.workers,
+      schema: z.number().int().min(1).max(1024).nullable(),
+      showDefault: (n) => (n === null ? "the number of cores" : String(n)),
     }),
   },
   input: {

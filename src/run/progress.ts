@@ -187,9 +187,31 @@ export interface ProgressStream {
   columns?: number;
 }
 
+/**
+ * What a progress display shows, for commands whose progress is not generate's (sra eval's samples
+ * and checks): the bar (cut to `columns`), the plain line, and the share done (0..1).
+ */
+export interface ProgressView {
+  bar(columns: number): string;
+  line(): string;
+  fraction(): number;
+}
+
+/** generate's view of a snapshot. */
+export function snapshotView(snapshot: () => ProgressSnapshot): ProgressView {
+  return {
+    bar: (columns) => formatProgressBar(snapshot(), columns),
+    line: () => formatProgressLine(snapshot()),
+    fraction: () => progressNumbers(snapshot()).fraction,
+  };
+}
+
 export interface ProgressReporterOptions {
   stream: ProgressStream;
-  snapshot: () => ProgressSnapshot;
+  /** generate's numbers (or give `view`). */
+  snapshot?: () => ProgressSnapshot;
+  /** What to show, instead of generate's snapshot. */
+  view?: ProgressView;
   /** "bar" on a TTY, "lines" otherwise, "off" for --no-progress. */
   mode: "bar" | "lines" | "off";
   now?: () => number;
@@ -211,9 +233,13 @@ export class ProgressReporter {
   private lastStep = 0;
   private lastBar = "";
   private readonly now: () => number;
+  private readonly view: ProgressView;
 
   constructor(private readonly options: ProgressReporterOptions) {
     this.now = options.now ?? Date.now;
+    const snapshot = options.snapshot;
+    if (!options.view && !snapshot) throw new Error("ProgressReporter needs a snapshot or a view");
+    this.view = options.view ?? snapshotView(snapshot as () => ProgressSnapshot);
   }
 
   start(): void {
@@ -227,9 +253,8 @@ export class ProgressReporter {
 
   /** One redraw or line (called by the timer; exposed for tests). */
   tick(): void {
-    const s = this.options.snapshot();
     if (this.options.mode === "bar") {
-      const bar = formatProgressBar(s, Math.max(40, (this.options.stream.columns || 100) - 1));
+      const bar = this.view.bar(Math.max(40, (this.options.stream.columns || 100) - 1));
       if (bar === this.lastBar) return;
       // Pad to erase the tail of a longer previous line.
       const pad = this.lastBar.length > bar.length ? " ".repeat(this.lastBar.length - bar.length) : "";
@@ -239,10 +264,10 @@ export class ProgressReporter {
     }
     if (this.options.mode === "lines") {
       const t = this.now();
-      const step = Math.floor(progressNumbers(s).fraction * 20);
+      const step = Math.floor(this.view.fraction() * 20);
       const due = t - this.lastLineAt >= (this.options.lineIntervalMs ?? 10_000);
       if (due || step > this.lastStep) {
-        this.options.stream.write(`${formatProgressLine(s)}\n`);
+        this.options.stream.write(`${this.view.line()}\n`);
         this.lastLineAt = t;
         this.lastStep = step;
       }

@@ -4,14 +4,19 @@
  * from the environment, and the check that a resumed run's saved config.json agrees on every setting
  * that changes results.
  */
-import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { ConfigError, UsageError } from "../errors.js";
 import type { LlmStackOptions } from "../llm/create-llm-stack.js";
 import { checkLocalGguf, defaultModelsDir } from "../llm/llama-cpp/model-file.js";
 import type { InProcessOptions } from "../llm/llama-cpp/open-engine.js";
 import { loadPresets, resolveModel } from "../llm/presets.js";
-import { loadPromptSet, type PromptName, type PromptSet, promptsUsed } from "../roles/prompts.js";
+import {
+  hashPromptTemplates,
+  loadPromptSet,
+  type PromptName,
+  type PromptSet,
+  promptsUsed,
+} from "../roles/prompts.js";
 import { readSavedConfig } from "../run-dir/config-file.js";
 import { valueAt } from "../util/option-table.js";
 import { VERSION } from "../version.js";
@@ -47,12 +52,7 @@ export function hashPromptSet(
   prompts: PromptSet,
   names: readonly PromptName[] = promptsUsed({ strategy: "mcts", codeStyle: "plain" }),
 ): string {
-  const h = createHash("sha256");
-  for (const name of names) {
-    const t = prompts[name];
-    h.update(`${name}\u0000${t.system}\u0000${t.user}\u0000`);
-  }
-  return `sha256:${h.digest("hex")}`;
+  return hashPromptTemplates(names.map((name) => [name, prompts[name]] as const));
 }
 
 /** Paths in a --config file are relative to that file, as in tsconfig.json (flags: to the cwd). */
@@ -104,7 +104,10 @@ export async function resolveConfig(
  * The API key from the environment. A variable named on purpose (flag or --config) must be set; the
  * default one may be unset (a local server without a key), and then PLACEHOLDER_API_KEY is sent.
  */
-export function readApiKey(config: RunConfig, env: Record<string, string | undefined>): string {
+export function readApiKey(
+  config: Pick<RunConfig, "server">,
+  env: Record<string, string | undefined>,
+): string {
   const name = config.server.apiKeyEnv;
   const value = env[name];
   if (value !== undefined && value !== "") return value;
@@ -143,6 +146,11 @@ export async function checkSavedConfig(dir: string, config: RunConfig): Promise<
   return read.config.createdAt;
 }
 
+/** The sections of a command's config the LLM stack is opened from. */
+export type LlmSections = Pick<RunConfig, "engine" | "server" | "model" | "llamaCpp"> & {
+  search?: { guided: boolean };
+};
+
 /**
  * When a run made on a server is resumed without one: sra used to assume http://localhost:8000/v1,
  * so say which server the run used.
@@ -156,11 +164,12 @@ function engineHint(saved: Record<string, unknown>, config: RunConfig): string |
 }
 
 /**
- * What the LLM stack is given for this run; the command adds its logger and clock when it opens it,
- * and, in process, the download progress and the model file once it is resolved.
+ * What the LLM stack is given for a run (generate's, or any command's with the same engine, server
+ * and model sections: eval's); the command adds its logger and clock when it opens it, and, in
+ * process, the download progress and the model file once it is resolved.
  */
 export function llmStackOptions(
-  config: RunConfig,
+  config: LlmSections,
   apiKey: string,
   env: Record<string, string | undefined> = process.env,
 ): LlmStackOptions {
@@ -176,12 +185,12 @@ export function llmStackOptions(
     maxOutageMs: Math.round(config.server.maxOutageSec * 1000),
     maxRequests: config.server.maxRequests,
     adaptive: config.server.adaptive,
-    guided: config.search.guided ? "vllm" : "off",
+    guided: config.search?.guided ? "vllm" : "off",
   };
 }
 
 /** The in-process engine's options: the model file (--gguf or the preset's source) and its settings. */
-function inProcessOptions(config: RunConfig, env: Record<string, string | undefined>): InProcessOptions {
+function inProcessOptions(config: LlmSections, env: Record<string, string | undefined>): InProcessOptions {
   const gguf = config.model.gguf;
   const l = config.llamaCpp;
   return {

@@ -43,6 +43,10 @@ export interface RunLockOptions {
   now?: () => number;
   /** Whether a pid runs on this host (default: process.kill(pid, 0)). */
   isAlive?: (pid: number) => boolean;
+  /** The lock file's name in the directory (default generate.lock; sra eval holds eval.lock). */
+  fileName?: string;
+  /** The command that holds such locks, for the message (default "sra generate"). */
+  holder?: string;
 }
 
 export function isProcessAlive(pid: number): boolean {
@@ -94,7 +98,8 @@ export async function acquireRunLock(
   const staleMs = options.staleMs ?? 60_000;
   const now = options.now ?? Date.now;
   const isAlive = options.isAlive ?? isProcessAlive;
-  const file = path.join(dir, RUN_LOCK_FILE);
+  const lockName = options.fileName ?? RUN_LOCK_FILE;
+  const file = path.join(dir, lockName);
   const owner: RunLockOwner = {
     pid: process.pid,
     host: hostname(),
@@ -102,7 +107,7 @@ export async function acquireRunLock(
     command: ["sra", ...process.argv.slice(2, 3)].join(" "),
   };
   const content = `${JSON.stringify(owner)}\n`;
-  const tmp = path.join(dir, `.${RUN_LOCK_FILE}.${process.pid}.${now()}.tmp`);
+  const tmp = path.join(dir, `.${lockName}.${process.pid}.${now()}.tmp`);
   let replaced: { owner?: RunLockOwner; why: string } | undefined;
   try {
     await fsp.writeFile(tmp, content, { flag: "wx" });
@@ -125,7 +130,7 @@ export async function acquireRunLock(
         const who = held
           ? `process ${held.pid} on ${held.host}, started ${held.startedAt}`
           : "another process (its lock file is unreadable)";
-        throw new OutputError(`${dir} is in use by another sra generate (${who})`, {
+        throw new OutputError(`${dir} is in use by another ${options.holder ?? "sra generate"} (${who})`, {
           hint:
             `wait for it to finish, or write to another --out directory (each shard needs its own). ` +
             `If no such process runs any more, remove ${file}`,
@@ -133,7 +138,7 @@ export async function acquireRunLock(
       }
       // Move the stale lock aside rather than delete it: if two processes both judged it stale, only
       // one rename succeeds on the same file, and the other retries against whatever is there now.
-      const aside = path.join(dir, `.${RUN_LOCK_FILE}.${process.pid}.${now()}.stale.tmp`);
+      const aside = path.join(dir, `.${lockName}.${process.pid}.${now()}.stale.tmp`);
       if (
         await fsp.rename(file, aside).then(
           () => true,

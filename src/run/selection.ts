@@ -13,7 +13,7 @@ import {
   readProblems,
 } from "../problems/read-problems.js";
 import { readRunRecords } from "../run-dir/records.js";
-import type { PlanRecord, Problem } from "../types.js";
+import type { PlanRecord, Problem, ProblemTests } from "../types.js";
 import type { RunConfig } from "./config.js";
 import { type ResumeState, todoFor } from "./resume.js";
 import { inShard } from "./shard.js";
@@ -28,6 +28,11 @@ export interface Selection {
   /** The repeated questions dropped within the selection (--limit, --shard): the first 20. */
   repeats: InputError[];
   readOptions: ReadProblemsOptions;
+  /**
+   * The tests of the selected problems whose saved plan waits for its code: a code task is made from
+   * plans.jsonl, which does not hold them (kept only for those, and only with code checks on).
+   */
+  codeTests: Map<string, ProblemTests>;
 }
 
 /** One unit of the pool's work: a problem to search (and implement), or a saved plan to implement. */
@@ -44,6 +49,8 @@ function readOptionsOf(config: RunConfig): ReadProblemsOptions {
     ...(config.input.idField ? { idField: config.input.idField } : {}),
     skipInvalid: config.input.skipInvalid,
     ...(config.input.maxQuestionChars === null ? {} : { maxQuestionChars: config.input.maxQuestionChars }),
+    // A problem's tests are read (and checked) only when the code stage runs them.
+    ...(config.check.code && config.stage !== "plans" ? { readTests: true } : {}),
   };
 }
 
@@ -52,6 +59,7 @@ export async function selectProblems(config: RunConfig, state: ResumeState): Pro
   const readStats = createReadProblemsStats();
   const readOptions = readOptionsOf(config);
   const pending = new Set<string>();
+  const codeTests = new Map<string, ProblemTests>();
   const counts: SelectionCounts = {
     inFile: 0,
     invalidSkipped: 0,
@@ -84,6 +92,7 @@ export async function selectProblems(config: RunConfig, state: ResumeState): Pro
     else {
       counts.todo++;
       pending.add(problem.id);
+      if (todo === "code" && problem.tests) codeTests.set(problem.id, problem.tests);
     }
   }
   counts.inFile = readStats.problems;
@@ -99,11 +108,11 @@ export async function selectProblems(config: RunConfig, state: ResumeState): Pro
       },
     );
   }
-  return { counts, pending, readStats, readOptions, repeats };
+  return { counts, pending, readStats, readOptions, repeats, codeTests };
 }
 
-function planProblem(plan: PlanRecord): Problem {
-  return { id: plan.id, question: plan.question, line: 0, record: {} } as Problem;
+function planProblem(plan: PlanRecord, tests: ProblemTests | undefined): Problem {
+  return { id: plan.id, question: plan.question, line: 0, record: {}, ...(tests ? { tests } : {}) };
 }
 
 /** The work, streamed: plans waiting for code first, then problems to search. */
@@ -120,7 +129,7 @@ export async function* scheduleTasks(
       if (!pending.has(value.id)) continue;
       if (todoFor(value.id, stage, state, config.run.retryFailures) !== "code") continue;
       pending.delete(value.id);
-      yield { kind: "code", problem: planProblem(value), plan: value };
+      yield { kind: "code", problem: planProblem(value, selection.codeTests.get(value.id)), plan: value };
     }
   }
   if (stage === "code" || pending.size === 0) return;

@@ -28,6 +28,18 @@ export interface RunCounters {
   stopReasons: Record<string, number>;
   reachedEnd: number;
   steps: number;
+  /** Code checks of this invocation's samples (src/run/code-checks.ts). */
+  checks: CodeCheckCounts;
+}
+
+export interface CodeCheckCounts {
+  /** Samples whose code was compiled (and compiles). */
+  compiled: number;
+  /** Code attempts that did not compile and were asked again. */
+  compileFailures: number;
+  /** Samples run against their problem's tests, and those that passed them all. */
+  tested: number;
+  passed: number;
 }
 
 export function createRunCounters(): RunCounters {
@@ -45,6 +57,7 @@ export function createRunCounters(): RunCounters {
     stopReasons: {},
     reachedEnd: 0,
     steps: 0,
+    checks: { compiled: 0, compileFailures: 0, tested: 0, passed: 0 },
   };
 }
 
@@ -107,6 +120,7 @@ export interface RunSummary {
     stopReasons: Record<string, number>;
     failuresByKind: Record<string, number>;
     failuresByStage: Record<string, number>;
+    codeChecks: CodeCheckCounts;
   };
   /** The whole run directory after this invocation (all runs into it). */
   totals: RunTotals;
@@ -224,6 +238,7 @@ export function buildSummary(input: {
       stopReasons: c.stopReasons,
       failuresByKind: c.failuresByKind,
       failuresByStage: c.failuresByStage,
+      codeChecks: { ...c.checks },
     },
     totals: input.totals,
     llm: s
@@ -298,6 +313,19 @@ export function formatRunSummary(s: RunSummary): string {
         `  server outages: ${s.llm.outages} (every endpoint down; ${Math.round(s.llm.outageMs / 1000)} s in all, waited out)`,
       );
     }
+  }
+  const checks = t.codeChecks;
+  const never = t.failuresByKind["compile-error"] ?? 0;
+  if (checks.compiled > 0 || never > 0) {
+    const again = checks.compileFailures;
+    lines.push(
+      `  code checks: ${checks.compiled} of ${checks.compiled + never} compiled` +
+        (never > 0 ? ` (${never} never did: a compile-error failure)` : "") +
+        (again > 0
+          ? `; ${again} ${again === 1 ? "reply" : "replies"} did not compile and ${again === 1 ? "was" : "were"} asked again`
+          : "") +
+        (checks.tested > 0 ? `; own tests passed by ${checks.passed} of ${checks.tested} samples` : ""),
+    );
   }
   const j = s.journal;
   if (j && (j.replayed > 0 || j.writeError !== undefined)) {

@@ -10,14 +10,24 @@
  * A problem's journal is dropped once its outcome (sample, failure, or plan with --stage plans) is
  * written, never before: a crash in between leaves a journal that the next start prunes.
  */
+import { ExecutorError, PythonNotFoundError } from "../errors.js";
 import type { Llm } from "../llm/types.js";
+import { implementQuestion } from "../problems/problem-tests.js";
 import { addUsage, emptyUsage } from "../roles/counting-llm.js";
 import type { RequestJournal } from "../run-dir/journal.js";
 import type { RecordAppender } from "../run-dir/records.js";
 import { EmptyPlanError } from "../search/strategy.js";
-import { formatPlan, type PlanRecord, type Problem, type Sample, type Stage } from "../types.js";
+import {
+  formatPlan,
+  type PlanRecord,
+  type Problem,
+  type Sample,
+  type SampleTests,
+  type Stage,
+} from "../types.js";
 import type { Logger } from "../util/logger.js";
 import type { Rng } from "../util/rng.js";
+import type { CodeChecker } from "./code-checks.js";
 import type { RunConfig } from "./config.js";
 import type { Engine } from "./engine.js";
 import { failureBudgetExceeded, maxFailuresOf } from "./failure-budget.js";
@@ -56,6 +66,8 @@ export interface WorkerContext {
   message: (text: string) => void;
   /** Stop the run (once): no new problems start, those in flight are aborted. */
   stop: (cause: StopCause, detail?: string) => void;
+  /** Code checks (compile, the problem's tests); absent with --no-check-code or --stage plans. */
+  checker?: CodeChecker;
 }
 
 /** What one problem's calls use. */
@@ -64,6 +76,8 @@ export interface ProblemContext {
   rng: Rng;
   signal: AbortSignal;
   now: () => number;
+  /** The compile check of the problem's code (code checks on). */
+  checkCode?: (code: string) => Promise<string | null>;
 }
 
 /**
@@ -75,12 +89,14 @@ export interface ProblemContext {
 export function problemContext(ctx: WorkerContext, problem: Problem, work?: ProblemWork): ProblemContext {
   const unit = ctx.journal?.unit(problem.id, ctx.llm);
   const llm = unit?.llm ?? ctx.llm;
+  const checker = ctx.checker;
   return {
     // Counted above the journal: a replayed call is progress too.
     llm: work ? work.count(llm) : llm,
     rng: ctx.rng.fork(problem.id),
     signal: ctx.signal,
     now: unit?.now ?? ctx.now,
+    ...(checker ? { checkCode: (code: string) => checker.compile(code) } : {}),
   };
 }
 
@@ -160,17 +176,28 @@ async function codeStage(
   const { counters } = ctx;
   const t1 = ctx.now();
   let implemented: Implemented;
+  let tests: SampleTests | undefined;
   try {
-    implemented =
-      plan.code !== undefined
-        ? codeFromSearch(plan.code)
-        : await ctx.engine.implement(problem, plan.steps, pc);
+    const fromSearch = plan.code !== undefined ? await codeFromSearch(ctx, plan.code) : undefined;
+    if (fromSearch) {
+      implemented = fromSearch;
+      tests = plan.tests;
+    } else {
+      // The implement prompt shows the first test when the question does not name what it calls.
+      const asked = { id: problem.id, question: implementQuestion(problem.question, problem.tests) };
+      implemented = await ctx.engine.implement(asked, plan.steps, pc);
+    }
+    if (!tests && ctx.checker && problem.tests)
+      tests = await ctx.checker.test(problem.tests, implemented.code);
   } catch (e) {
     if (ctx.signal.aborted) return "stopped";
+    // The executor itself failing is the run's fault, not the problem's: stop the run.
+    if (e instanceof ExecutorError || e instanceof PythonNotFoundError) throw e;
     await recordFailure(ctx, problem, "code", e);
     return "failed";
   }
-  const sample = buildSample(ctx.config, problem, plan, implemented, (ctx.now() - t1) / 1000);
+  if (ctx.signal.aborted) return "stopped";
+  const sample = buildSample(ctx.config, problem, plan, implemented, (ctx.now() - t1) / 1000, tests);
   await ctx.files.samples?.append(sample);
   counters.done++;
   counters.samples++;
@@ -178,6 +205,12 @@ async function codeStage(
   counters.promptTokens += sample.meta.promptTokens;
   counters.completionTokens += sample.meta.completionTokens;
   counters.problemSeconds += sample.meta.seconds;
+  if (implemented.checked) counters.checks.compiled++;
+  counters.checks.compileFailures += implemented.compileFailures ?? 0;
+  if (tests) {
+    counters.checks.tested++;
+    if (tests.status === "pass") counters.checks.passed++;
+  }
   ctx.logger.info(
     {
       id: problem.id,
@@ -185,6 +218,7 @@ async function codeStage(
       calls: sample.meta.calls,
       seconds: sample.meta.seconds,
       wallSeconds: (ctx.now() - t0) / 1000,
+      ...(tests ? { tests: tests.status } : {}),
     },
     "sample written",
   );
@@ -198,8 +232,11 @@ type Implemented = Omit<Awaited<ReturnType<Engine["implement"]>>, "codeFrom"> & 
  * The code a strategy wrote with its plan (best-of-n and self-consistency with code, revision,
  * --verify-end): taken as it is, with no new call; its cost is in the plan's usage already.
  */
-function codeFromSearch(code: string): Implemented {
-  return { code, codeFrom: "search", usage: emptyUsage(), attempts: 0 };
+async function codeFromSearch(ctx: WorkerContext, code: string): Promise<Implemented | undefined> {
+  if (!ctx.checker) return { code, codeFrom: "search", usage: emptyUsage(), attempts: 0 };
+  // With code checks on, search code that does not compile goes to the code stage like any plan.
+  if ((await ctx.checker.compile(code)) !== null) return undefined;
+  return { code, codeFrom: "search", usage: emptyUsage(), attempts: 0, checked: true, compileFailures: 0 };
 }
 
 /** A sample: the plan, its code, and what both stages cost. */
@@ -209,6 +246,7 @@ function buildSample(
   plan: PlanRecord,
   implemented: Implemented,
   codeSeconds: number,
+  tests: SampleTests | undefined,
 ): Sample {
   const usage = addUsage(plan.usage, implemented.usage);
   return {
@@ -229,8 +267,13 @@ function buildSample(
       reachedEnd: plan.reachedEnd,
       codeFrom: implemented.codeFrom,
       codeStyle: config.code.style,
-      ...(plan.tests ? { tests: plan.tests } : {}),
-      counters: { ...plan.counters, codeAttempts: implemented.attempts },
+      ...(implemented.checked ? { compiles: true } : {}),
+      ...(tests ? { tests } : {}),
+      counters: {
+        ...plan.counters,
+        codeAttempts: implemented.attempts,
+        ...(implemented.checked ? { compileFailures: implemented.compileFailures ?? 0 } : {}),
+      },
     },
   };
 }

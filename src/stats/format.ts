@@ -218,6 +218,25 @@ export function statsRows(runs: readonly RunStats[]): Row[] {
 
   section("code");
   row("no-code failures", (s) => int(s.code.noCode));
+  if (runs.some((s) => s.code.compiled + s.code.compileErrors > 0)) {
+    row("compiles (code checks)", (s) => {
+      const tried = s.code.compiled + s.code.compileErrors;
+      return tried === 0 ? "-" : `${int(s.code.compiled)} of ${int(tried)}${pct(s.code.compiled, tried)}`;
+    });
+    row("never compiled (failures)", (s) => int(s.code.compileErrors));
+    row("attempts asked again (did not compile)", (s) => int(s.code.compileFailures));
+  }
+  if (runs.some((s) => s.code.tests.samples > 0)) {
+    row("own tests: samples passing", (s) => {
+      const t = s.code.tests;
+      return t.samples === 0 ? "-" : `${int(t.pass)} of ${int(t.samples)}${pct(t.pass, t.samples)}`;
+    });
+    row("own tests: fail / timeout", (s) => `${int(s.code.tests.fail)} / ${int(s.code.tests.timeout)}`);
+    row("own tests: tests passed", (s) => {
+      const t = s.code.tests;
+      return t.total === 0 ? "-" : `${int(t.passed)} of ${int(t.total)}${pct(t.passed, t.total)}`;
+    });
+  }
   for (const from of unionKeys(runs.map((s) => s.code.codeFrom))) {
     row(`code from: ${from}`, (s) => {
       const n = s.code.codeFrom[from] ?? 0;
