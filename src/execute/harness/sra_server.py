@@ -142,15 +142,30 @@ def run_check(sandbox, req, blobs):
     return header, bytes(watch.report)
 
 
+def _harness_fd(main):
+    """An inheritable fd of the harness's directory when the sandbox's private /tmp would hide it (a
+    checkout or an install under /tmp): after the mounts, /proc/self/fd/N still reaches it."""
+    if not any(main.startswith(t + os.sep) for t in sra_sandbox.PRIVATE_TMP):
+        return None
+    fd = os.open(os.path.dirname(main), os.O_RDONLY | os.O_DIRECTORY)
+    os.set_inheritable(fd, True)  # children never see it: enter_child closes every fd above 3
+    return fd
+
+
 def serve(options):
     sandbox = sra_sandbox.Sandbox(options)
+    main = os.path.abspath(sys.argv[0])
+    here_fd = _harness_fd(main) if options.get("resumed") is None else None
     report = sandbox.setup(allow_namespaces=options.get("namespaces", True), resumed=options.get("resumed"))
     if options.get("resumed") is None:
         exe = sandbox.remap_interpreter(sys.executable, sys.prefix)
         if exe is not None:
             again = dict(options, resumed=report)
-            main = os.path.abspath(sys.argv[0])
+            if here_fd is not None:
+                main = "/proc/self/fd/%d/%s" % (here_fd, os.path.basename(main))
             os.execv(exe, [exe, "-s", "-B", main, "serve", json.dumps(again)])
+        if here_fd is not None:
+            os.close(here_fd)
     numpy_version = _preload()
     # Everything loaded so far is never collected: the children's garbage collector skips it, and
     # their pages stay shared with ours instead of being copied when the collector touches them.
