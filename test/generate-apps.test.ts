@@ -60,21 +60,21 @@ afterAll(async () => {
   await fsp.rm(tmp, { recursive: true, force: true });
 });
 
-const byId = (file: string) => new Map(readJsonlStrict(file).map((s: Rec) => [s.id as string, s]));
+/** generate on the APPS file with `flags`: the exit, stderr, the samples by id and the run dir. */
+async function generateApps(name: string, flags: string[]) {
+  const out = path.join(tmp, name);
+  const args = generateArgs({ url: server.url, problems: APPS, out }, [...flags, "--id-field", "problem_id"]);
+  const r = await runCli(args);
+  expect(r.code, r.stderr).toBe(0);
+  const samples = new Map(
+    readJsonlStrict(path.join(out, "samples.jsonl")).map((s: Rec) => [s.id as string, s]),
+  );
+  return { samples, out, stderr: r.stderr };
+}
 
 describe("sra generate on APPS input_output", () => {
   it("runs each sample against its stdin/stdout pairs or fn_name calls", async () => {
-    const out = path.join(tmp, "cot");
-    const r = await runCli(
-      generateArgs({ url: server.url, problems: APPS, out }, [
-        "--strategy",
-        "cot",
-        "--id-field",
-        "problem_id",
-      ]),
-    );
-    expect(r.code, r.stderr).toBe(0);
-    const samples = byId(path.join(out, "samples.jsonl"));
+    const { samples, stderr } = await generateApps("cot", ["--strategy", "cot"]);
     expect([...samples.keys()].sort()).toEqual(["101", "102", "201", "202", "301", "302"]);
     const verdicts = Object.fromEntries([...samples].map(([id, s]) => [id, s.meta.tests]));
     expect(verdicts).toMatchObject({
@@ -89,27 +89,20 @@ describe("sra generate on APPS input_output", () => {
     for (const s of samples.values()) expect(s.meta.compiles).toBe(true);
     // A call-based problem whose question does not name its function is told what the tests call.
     expect(implementPrompts.get("201")?.[0]).toContain("The tests call `maxProfit`.");
-    expect(r.stderr).toContain("own tests passed by 3 of 6 samples");
+    expect(stderr).toContain("own tests passed by 3 of 6 samples");
   }, 60_000);
 
   it("best-of-n picks the candidate that passes the APPS cases", async () => {
     implementPrompts.clear();
     rightReply = (_id, n) => n === 2;
-    const out = path.join(tmp, "bon");
-    const r = await runCli(
-      generateArgs({ url: server.url, problems: APPS, out }, [
-        "--strategy",
-        "best-of-n",
-        "--samples",
-        "3",
-        "--id-field",
-        "problem_id",
-        "--limit",
-        "3",
-      ]),
-    );
-    expect(r.code, r.stderr).toBe(0);
-    const samples = byId(path.join(out, "samples.jsonl"));
+    const { samples, out } = await generateApps("bon", [
+      "--strategy",
+      "best-of-n",
+      "--samples",
+      "3",
+      "--limit",
+      "3",
+    ]);
     for (const row of ROWS.slice(0, 3)) {
       const s = samples.get(String(row.problem_id)) as Rec;
       expect(s.code).toBe(row.solutions[0].trimEnd());
