@@ -394,7 +394,50 @@ describe("sra eval: resume, --samples, --instruction, usage errors", () => {
     expect(summaryOf(path.join(out, "humaneval-plus")).pass_at_k.base["1"]).toBe(1);
   });
 
+  it("--prompt-style mot asks with MoTCoder's modular prompt, records it, and a rerun must keep it", async () => {
+    const { server } = await serve();
+    const out = path.join(tmp, "mot");
+    const args = ["--greedy", "--benchmarks", "humaneval-plus,mbpp-plus", "--limit", "1"];
+    const r = await runCli(evalArgs(server.url, out, [...args, "--prompt-style", "mot"]));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("MoT prompts (--prompt-style mot)");
+    const calls = server.calls.filter((c) => c.purpose === "codegen");
+    expect(calls).toHaveLength(2);
+    for (const call of calls) {
+      expect(call.body.messages).toHaveLength(1);
+      expect(call.body.messages[0]!.content).toContain("First write the sub-modules");
+    }
+    const config = JSON.parse(readFileSync(path.join(out, "humaneval-plus", "config.json"), "utf8"));
+    expect(config.generation.promptStyle).toBe("mot");
+    expect(summaryOf(path.join(out, "humaneval-plus")).pass_at_k.base["1"]).toBe(1);
+    // The normal prompts' folder is another folder: the style changes the samples.
+    const again = await runCli(evalArgs(server.url, out, args));
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('generation.promptStyle: the run has "mot", this command has "normal"');
+  });
+
+  it("a folder scored before --prompt-style (no generation.promptStyle) resumes as normal", async () => {
+    const { server } = await serve();
+    const out = path.join(tmp, "before-style");
+    const args = ["--greedy", "--benchmarks", "humaneval-plus", "--limit", "1"];
+    expect((await runCli(evalArgs(server.url, out, args))).code).toBe(0);
+    const file = path.join(out, "humaneval-plus", "config.json");
+    const config = JSON.parse(readFileSync(file, "utf8"));
+    expect(config.generation.promptStyle).toBe("normal");
+    delete config.generation.promptStyle;
+    await fsp.writeFile(file, JSON.stringify(config));
+    const r = await runCli(evalArgs(server.url, out, args));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("0 samples to generate (1 there)");
+  });
+
   it.each([
+    [
+      ["--prompt-style", "mot", "--instruction", "plan-1"],
+      2,
+      "--prompt-style mot and --instruction both say how to ask",
+    ],
+    [["--prompt-style", "modular"], 2, "--prompt-style"],
     [["--samples", "s.jsonl"], 2, "--samples evaluates samples that exist: leave out --model"],
     [["--greedy", "--n", "5"], 2, "--greedy takes one sample per task: leave out --n 5"],
     [["--n", "5", "--temperature", "0"], 2, "--n 5 at temperature 0 would make 5 copies of one sample"],
