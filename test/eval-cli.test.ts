@@ -13,11 +13,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EvalTask, loadEvalBenchmark } from "../src/benchmarks/eval-tasks.js";
-import { sampleSeed } from "../src/eval/generate-samples.js";
 import { PLAN_INSTRUCTIONS } from "../src/export/instructions.js";
-import { createRng } from "../src/util/rng.js";
 import { CLI, DATASETS, runCli } from "./support/cli.js";
-import { type Answer, type CodegenRequest, createCodegenScript } from "./support/codegen-script.js";
+import {
+  type Answer,
+  type CodegenRequest,
+  createCodegenScript,
+  indexOfSeed,
+} from "./support/codegen-script.js";
 import { type FakeServer, startFakeOpenAiServer } from "./support/fake-openai-server.js";
 import { readJsonlStrict, readJsonlTolerant } from "./support/jsonl-files.js";
 
@@ -40,13 +43,6 @@ const RIGHT: Record<string, (index: number) => boolean> = {
   "Mbpp/4": () => false,
 };
 const PROSE = new Set(["HumanEval/3"]);
-
-/** The index a request's seed belongs to (the seeds are sra's: --seed 0, task, index). */
-function indexOfSeed(taskId: string, seed: number | undefined): number {
-  const rng = createRng(0);
-  for (let i = 0; i < 50; i++) if (sampleSeed(rng, taskId, i) === seed) return i;
-  return 0; // greedy runs send a seed too; index 0 then
-}
 
 function answer(r: CodegenRequest): Answer {
   if (PROSE.has(r.taskId)) return "prose";

@@ -14,7 +14,7 @@
  */
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { type EvalBenchmark, loadEvalBenchmark } from "../benchmarks/eval-tasks.js";
+import { benchmarkFileOf, type EvalBenchmark, loadEvalBenchmark } from "../benchmarks/eval-tasks.js";
 import { type DatasetSources, datasetCaches, sha256Of } from "../benchmarks/files.js";
 import {
   cannotReadError,
@@ -167,7 +167,8 @@ async function loadBenchmarks(config: EvalConfig, sources: DatasetSources): Prom
   const seen = new Map<string, string>();
   const out: Prepared["benchmarks"] = [];
   for (const name of config.benchmarks) {
-    const folder = benchmarkFolder(name);
+    // apps:FILE's folder is the file's, as a plain path's.
+    const folder = benchmarkFolder(benchmarkFileOf(name)?.file ?? name);
     if (seen.has(folder)) {
       throw new UsageError(
         `--benchmarks: ${seen.get(folder)} and ${name} would share the folder "${folder}"`,
