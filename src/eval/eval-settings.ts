@@ -40,7 +40,7 @@ const EVAL_ROWS = {
   benchmarks: option({
     schema: z.array(z.string().min(1)).min(1),
     flag: "--benchmarks <list>",
-    help: "comma-separated: humaneval, humaneval-plus, mbpp, mbpp-plus, or path.jsonl of your own (HumanEval+/MBPP+, MBPP or APPS shape) (required)",
+    help: "comma-separated: humaneval, humaneval-plus, mbpp, mbpp-plus, path.jsonl of your own (HumanEval+/MBPP+, MBPP or APPS shape), or apps:path.jsonl (APPS rows, pass@k per difficulty too) (required)",
     parse: parseList,
   }),
   /** Absolute path of an evalplus-format samples file; null: a model generates the samples. */
