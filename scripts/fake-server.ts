@@ -14,6 +14,8 @@
  *   node dist/src/cli.js eval --benchmarks humaneval-plus,mbpp-plus --model gemma-2-2b \
  *       --base-url http://127.0.0.1:8000/v1 --datasets-dir ../shared/datasets --out evals/demo
  *
+ * `--apps FILE` (repeatable) adds the tasks of an APPS-shaped file, for `--benchmarks apps:FILE`.
+ *
  * It logs one line per request (purpose, requests in flight) and a status line every second, so
  * concurrent requests are visible.
  */
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     right: { type: "string", default: "50" },
     datasets: { type: "string", default: path.resolve(import.meta.dirname, "../../shared/datasets") },
     model: { type: "string", multiple: true },
+    apps: { type: "string", multiple: true },
     "api-key": { type: "string" },
     quiet: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -47,7 +50,7 @@ if (values.help) {
   process.stdout.write(
     "usage: npx tsx scripts/fake-server.ts [--port 8000] [--host 127.0.0.1] [--latency-ms 50] [--per-token-ms 0]\n" +
       "  [--slots 64] [--end-after 3] [--messy 0] [--seed 0] [--right 50] [--datasets DIR]\n" +
-      "  [--model NAME ...] [--api-key KEY] [--quiet]\n",
+      "  [--model NAME ...] [--apps FILE ...] [--api-key KEY] [--quiet]\n",
   );
   process.exit(0);
 }
@@ -78,6 +81,9 @@ async function evalTasks(dir: string): Promise<EvalTask[]> {
     const b = await loadEvalBenchmark(name, sources).catch(() => undefined);
     if (b) tasks.push(...b.tasks);
   }
+  // APPS-shaped files (--apps FILE), answered the same way: their first solution, or broken code.
+  for (const file of values.apps ?? [])
+    tasks.push(...(await loadEvalBenchmark(`apps:${file}`, sources)).tasks);
   return tasks;
 }
 

@@ -168,6 +168,8 @@ export {
   searchPlan,
 } from "./roles/index.js";
 export { type CodeChecker, executorChecker } from "./run/code-checks.js";
+// The search's Verifier and ExampleRunner over a CodeChecker, bound to one problem (generate's wiring).
+export { type CheckedProblem, searchChecks } from "./run/search-checks.js";
 export type { RunStats, RunTotals } from "./run-dir/accumulator.js";
 export {
   type JournalOptions,

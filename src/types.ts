@@ -162,7 +162,6 @@ export const strategySchema = z.enum([
 export const codeStyleSchema = z.enum(["plain", "modular"]);
 export type CodeStyle = z.infer<typeof codeStyleSchema>;
 
-/** How code did on its problem's tests (src/search/policy.ts TestVerdict). */
 /**
  * How a plan's or sample's code did on its problem's tests: the verdict of the search's Verifier
  * (best-of-n, revision, --verify-end) and of generate's code checks, one shape.
@@ -175,8 +174,6 @@ export const sampleTestsSchema = z.object({
   failure: z.string().optional(),
 });
 export type SampleTests = z.infer<typeof sampleTestsSchema>;
-/** The search's name for the same verdict (src/search/policy.ts). */
-export const testVerdictSchema = sampleTestsSchema;
 export type Strategy = z.infer<typeof strategySchema>;
 
 export const planRecordSchema = z.object({
@@ -196,7 +193,7 @@ export const planRecordSchema = z.object({
    * revision, --verify-end), which the code stage then takes as it is, and how it did on the tests.
    */
   code: z.string().optional(),
-  tests: testVerdictSchema.optional(),
+  tests: sampleTestsSchema.optional(),
 });
 export type PlanRecord = z.infer<typeof planRecordSchema>;
 

@@ -13,11 +13,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EvalTask, loadEvalBenchmark } from "../src/benchmarks/eval-tasks.js";
-import { sampleSeed } from "../src/eval/generate-samples.js";
 import { PLAN_INSTRUCTIONS } from "../src/export/instructions.js";
-import { createRng } from "../src/util/rng.js";
 import { CLI, DATASETS, runCli } from "./support/cli.js";
-import { type Answer, type CodegenRequest, createCodegenScript } from "./support/codegen-script.js";
+import {
+  type Answer,
+  type CodegenRequest,
+  createCodegenScript,
+  indexOfSeed,
+} from "./support/codegen-script.js";
 import { type FakeServer, startFakeOpenAiServer } from "./support/fake-openai-server.js";
 import { readJsonlStrict, readJsonlTolerant } from "./support/jsonl-files.js";
 
@@ -40,13 +43,6 @@ const RIGHT: Record<string, (index: number) => boolean> = {
   "Mbpp/4": () => false,
 };
 const PROSE = new Set(["HumanEval/3"]);
-
-/** The index a request's seed belongs to (the seeds are sra's: --seed 0, task, index). */
-function indexOfSeed(taskId: string, seed: number | undefined): number {
-  const rng = createRng(0);
-  for (let i = 0; i < 50; i++) if (sampleSeed(rng, taskId, i) === seed) return i;
-  return 0; // greedy runs send a seed too; index 0 then
-}
 
 function answer(r: CodegenRequest): Answer {
   if (PROSE.has(r.taskId)) return "prose";
@@ -394,7 +390,50 @@ describe("sra eval: resume, --samples, --instruction, usage errors", () => {
     expect(summaryOf(path.join(out, "humaneval-plus")).pass_at_k.base["1"]).toBe(1);
   });
 
+  it("--prompt-style mot asks with MoTCoder's modular prompt, records it, and a rerun must keep it", async () => {
+    const { server } = await serve();
+    const out = path.join(tmp, "mot");
+    const args = ["--greedy", "--benchmarks", "humaneval-plus,mbpp-plus", "--limit", "1"];
+    const r = await runCli(evalArgs(server.url, out, [...args, "--prompt-style", "mot"]));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("MoT prompts (--prompt-style mot)");
+    const calls = server.calls.filter((c) => c.purpose === "codegen");
+    expect(calls).toHaveLength(2);
+    for (const call of calls) {
+      expect(call.body.messages).toHaveLength(1);
+      expect(call.body.messages[0]!.content).toContain("First write the sub-modules");
+    }
+    const config = JSON.parse(readFileSync(path.join(out, "humaneval-plus", "config.json"), "utf8"));
+    expect(config.generation.promptStyle).toBe("mot");
+    expect(summaryOf(path.join(out, "humaneval-plus")).pass_at_k.base["1"]).toBe(1);
+    // The normal prompts' folder is another folder: the style changes the samples.
+    const again = await runCli(evalArgs(server.url, out, args));
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('generation.promptStyle: the run has "mot", this command has "normal"');
+  });
+
+  it("a folder scored before --prompt-style (no generation.promptStyle) resumes as normal", async () => {
+    const { server } = await serve();
+    const out = path.join(tmp, "before-style");
+    const args = ["--greedy", "--benchmarks", "humaneval-plus", "--limit", "1"];
+    expect((await runCli(evalArgs(server.url, out, args))).code).toBe(0);
+    const file = path.join(out, "humaneval-plus", "config.json");
+    const config = JSON.parse(readFileSync(file, "utf8"));
+    expect(config.generation.promptStyle).toBe("normal");
+    delete config.generation.promptStyle;
+    await fsp.writeFile(file, JSON.stringify(config));
+    const r = await runCli(evalArgs(server.url, out, args));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("0 samples to generate (1 there)");
+  });
+
   it.each([
+    [
+      ["--prompt-style", "mot", "--instruction", "plan-1"],
+      2,
+      "--prompt-style mot and --instruction both say how to ask",
+    ],
+    [["--prompt-style", "modular"], 2, "--prompt-style"],
     [["--samples", "s.jsonl"], 2, "--samples evaluates samples that exist: leave out --model"],
     [["--greedy", "--n", "5"], 2, "--greedy takes one sample per task: leave out --n 5"],
     [["--n", "5", "--temperature", "0"], 2, "--n 5 at temperature 0 would make 5 copies of one sample"],

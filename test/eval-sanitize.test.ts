@@ -97,6 +97,17 @@ describe("sanitize: the program to run out of a model's reply", () => {
     expect(out.extraction.notes).toEqual(["no function add in the reply: kept as it is"]);
   });
 
+  it("APPS call-based: the entry point is a method of Solution, so the class is kept with what it uses", () => {
+    const code =
+      "from typing import List\n\ndef helper(x):\n    return x\n\nclass Solution:\n    def maxProfit(self, prices: List[int]) -> int:\n        return helper(0)";
+    const out = sanitize(fence(`${code}\n\nprint(Solution().maxProfit([1, 2]))\nprint(undefined_name)`), {
+      entryPoint: "maxProfit",
+    });
+    expect(out.code).toBe(code);
+    expect(out.extraction.kept).toEqual(["helper", "Solution"]);
+    expect(out.extraction.dropped).toHaveLength(2);
+  });
+
   it("without an entry point, takes the largest block and keeps everything in it", () => {
     const out = sanitize(`${fence("x = 1")}\n${fence(`${FN}\nprint(add(1, 2))`)}`);
     expect(out.code).toBe(`${FN}\nprint(add(1, 2))`);

@@ -15,7 +15,7 @@ import { runCli } from "./support/cli.js";
 import { type FakeServer, startFakeOpenAiServer } from "./support/fake-openai-server.js";
 import { generateArgs, MODEL, readJsonlStrict, tempFilesIn, writeProblems } from "./support/faults.js";
 import { createPlanScript } from "./support/plan-script.js";
-import { spawnCli, waitUntil } from "./support/spawn-cli.js";
+import { killAfterLines, spawnCli } from "./support/spawn-cli.js";
 
 const TAGS = Array.from({ length: 6 }, (_, i) => `s-${i}`);
 let tmp: string;
@@ -171,17 +171,7 @@ describe("sra generate --strategy: SIGKILL mid-run, then the same command", () =
     const out = path.join(tmp, `killed-${strategy}`);
     // Killed once two problems' trees are written (others are mid-search, their replies journaled).
     const cli = spawnCli(argsFor((await freshServer(4)).url, out, strategy));
-    const trees = path.join(out, "trees.jsonl");
-    const lines = () => {
-      try {
-        return readFileSync(trees, "utf8").split("\n").length - 1;
-      } catch {
-        return 0;
-      }
-    };
-    await waitUntil(cli, () => lines() >= 2, 2);
-    const killed = await cli.kill();
-    const before = lines();
+    const { killed, lines: before } = await killAfterLines(cli, path.join(out, "trees.jsonl"), 2);
     const r = await runCli(argsFor((await freshServer()).url, out, strategy));
     expect(r.code, r.stderr).toBe(0);
     const run = readRun(out);

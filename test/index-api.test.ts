@@ -11,6 +11,7 @@ describe("public API (src/index.ts)", () => {
     "runEval",
     "runEvalCompare",
     "executorChecker",
+    "searchChecks",
     "readProblemTests",
     "implementQuestion",
     "listModels",

@@ -272,10 +272,21 @@ function appsTask(l: Line, file: string, index: number): EvalTask {
 const SHAPE_HINT =
   "each task needs base_input (EvalPlus), input_output (APPS), test_list (MBPP) or test with entry_point (HumanEval)";
 
-export function tasksOfLines(lines: Line[], file: string): EvalTask[] {
+/** `shape` "apps" (`--benchmarks apps:FILE`): every line must be an APPS task. */
+export function tasksOfLines(lines: Line[], file: string, shape?: "apps"): EvalTask[] {
   return lines.map((l, index) => {
     const r = l.record;
     try {
+      if (shape === "apps") {
+        if (!("input_output" in r)) {
+          throw new InputError("an APPS task needs input_output", {
+            file,
+            line: l.line,
+            field: "input_output",
+          });
+        }
+        return appsTask(l, file, index);
+      }
       if ("base_input" in r) return evalplusTask(l, file, index);
       if ("input_output" in r) return appsTask(l, file, index);
       if ("test_list" in r) return mbppTask(l, file, index);
@@ -300,27 +311,41 @@ export function isEvalBenchmark(name: string): name is EvalBenchmarkName {
   return (EVAL_BENCHMARKS as readonly string[]).includes(name);
 }
 
-/** One --benchmarks entry: a built-in name (found or fetched as decontaminate does) or a .jsonl path. */
+/** `apps:FILE`: a benchmark file read as APPS (every task's `input_output`, its `difficulty`). */
+const APPS_PREFIX = "apps:";
+
+/** The file of a --benchmarks entry that names one (`path.jsonl`, `apps:path.jsonl`), else undefined. */
+export function benchmarkFileOf(name: string): { file: string; shape?: "apps" } | undefined {
+  if (name.startsWith(APPS_PREFIX)) return { file: name.slice(APPS_PREFIX.length), shape: "apps" };
+  if (isEvalBenchmark(name)) return undefined;
+  return existsSync(name) || /\.jsonl(\.gz)?$/.test(name) ? { file: name } : undefined;
+}
+
+/**
+ * One --benchmarks entry: a built-in name (found or fetched as decontaminate does), a .jsonl path,
+ * or `apps:path.jsonl` (APPS rows, scored per difficulty too).
+ */
 export async function loadEvalBenchmark(name: string, sources: DatasetSources): Promise<EvalBenchmark> {
   let file: string;
   let data: Buffer;
   let origin: EvalBenchmark["origin"];
+  const given = benchmarkFileOf(name);
   if (isEvalBenchmark(name)) {
     ({ file, data, origin } = await locateBuiltin(BENCHMARK_FILES[name as BenchmarkName], sources));
-  } else if (existsSync(name) || /\.jsonl(\.gz)?$/.test(name)) {
-    file = name;
+  } else if (given) {
+    file = given.file;
     origin = "user";
     try {
-      data = await fsp.readFile(name);
+      data = await fsp.readFile(file);
     } catch (e) {
-      throw cannotReadError(e, "benchmark file", { file: name });
+      throw cannotReadError(e, "benchmark file", { file });
     }
   } else {
     throw new InputError(`unknown benchmark "${name}"`, undefined, {
-      hint: `use one of ${EVAL_BENCHMARKS.join(", ")} or a path to a .jsonl file`,
+      hint: `use one of ${EVAL_BENCHMARKS.join(", ")}, a path to a .jsonl file, or apps:path.jsonl`,
     });
   }
-  let tasks = tasksOfLines(linesOf(data, file), file);
+  let tasks = tasksOfLines(linesOf(data, file), file, given?.shape);
   if (isEvalBenchmark(name)) tasks = selectBuiltin(name, tasks);
   const ids = new Set<string>();
   for (const t of tasks) {

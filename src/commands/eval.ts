@@ -14,7 +14,7 @@
  */
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { type EvalBenchmark, loadEvalBenchmark } from "../benchmarks/eval-tasks.js";
+import { benchmarkFileOf, type EvalBenchmark, loadEvalBenchmark } from "../benchmarks/eval-tasks.js";
 import { type DatasetSources, datasetCaches, sha256Of } from "../benchmarks/files.js";
 import {
   cannotReadError,
@@ -30,6 +30,7 @@ import {
   evalResultFields,
   readEvalSettingsFile,
   resolveEvalConfig,
+  withSavedDefaults,
 } from "../eval/eval-config.js";
 import type { SampleJob } from "../eval/generate-samples.js";
 import { type EvalPromptSet, hashEvalPrompts, loadEvalPrompts } from "../eval/prompts.js";
@@ -127,7 +128,7 @@ async function prepare(options: EvalOptions, io: EvalIo): Promise<Prepared> {
   let prompts: EvalPromptSet | undefined;
   let samplesText: string | undefined;
   if (config.prompts) {
-    prompts = await loadEvalPrompts(config.prompts.dir);
+    prompts = await loadEvalPrompts(config.prompts.dir, config.generation?.promptStyle);
     config.prompts.hash = hashEvalPrompts(prompts);
   }
   if (config.samples) {
@@ -166,7 +167,8 @@ async function loadBenchmarks(config: EvalConfig, sources: DatasetSources): Prom
   const seen = new Map<string, string>();
   const out: Prepared["benchmarks"] = [];
   for (const name of config.benchmarks) {
-    const folder = benchmarkFolder(name);
+    // apps:FILE's folder is the file's, as a plain path's.
+    const folder = benchmarkFolder(benchmarkFileOf(name)?.file ?? name);
     if (seen.has(folder)) {
       throw new UsageError(
         `--benchmarks: ${seen.get(folder)} and ${name} would share the folder "${folder}"`,
@@ -222,7 +224,7 @@ async function planFolder(
     throw damagedConfigError(saved.file, saved.reason === "type" ? "wrong type" : saved.error);
   }
   if (saved.status === "ok") {
-    const diffs = diffResultFields(saved.raw, config, evalResultFields(config.engine));
+    const diffs = diffResultFields(withSavedDefaults(saved.raw), config, evalResultFields(config.engine));
     if (diffs.length > 0) {
       throw new UsageError(
         `${saved.file}: this folder was scored with other settings\n${diffs.map((d) => `  ${formatDifference(d)}`).join("\n")}`,
@@ -292,7 +294,8 @@ function formatStart(run: Prepared, folders: readonly Folder[]): string {
     ? `model ${c.model.servedModel} ${where}; n ${g?.n}, ${g?.greedy ? "greedy" : `temperature ${g?.temperature}, top-p ${g?.topP}`}` +
       (g?.instruction !== null && g?.instruction !== undefined
         ? `, instruction "${g.instruction.slice(0, 40)}${g.instruction.length > 40 ? "…" : ""}"`
-        : "")
+        : "") +
+      (g?.promptStyle === "mot" ? ", MoT prompts (--prompt-style mot)" : "")
     : `samples from ${c.samples?.file}`;
   const lines = folders.map((f) => {
     const have = f.samples.records.size;

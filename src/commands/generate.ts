@@ -23,7 +23,7 @@ import type { DownloadProgress } from "../llm/llama-cpp/model-file.js";
 import { checkLlm, type LlmCheck, withCheck } from "../llm/open-llm.js";
 import type { PromptSet } from "../roles/prompts.js";
 import { formatBanner, formatReadNotes } from "../run/banner.js";
-import { codeChecksRun, ensurePython, executorChecker } from "../run/code-checks.js";
+import { type CodeChecker, codeChecksRun, ensurePython, executorChecker } from "../run/code-checks.js";
 import type { RunConfig, Settings } from "../run/config.js";
 import { createEngine, type Engine, type EngineOptions } from "../run/engine.js";
 import { failedRunReason, maxFailuresOf } from "../run/failure-budget.js";
@@ -40,6 +40,7 @@ import {
   retriable,
 } from "../run/resume.js";
 import { acquireRunLock, type RunLock } from "../run/run-lock.js";
+import { searchChecks } from "../run/search-checks.js";
 import { type Selection, scheduleTasks, selectProblems } from "../run/selection.js";
 import { formatShard } from "../run/shard.js";
 import {
@@ -418,7 +419,7 @@ async function runThePool(
         config,
         engine: io.engine
           ? io.engine(config, run.prompts)
-          : createEngine(config, run.prompts, io.checks ? { checks: io.checks } : {}),
+          : createEngine(config, run.prompts, engineChecks(io, checker)),
         llm: outcome.stack.llm,
         ...(opened.journal ? { journal: opened.journal } : {}),
         rng: createRng(config.seed),
@@ -452,6 +453,15 @@ async function runThePool(
     await checker?.close().catch(() => undefined);
   }
   return outcome;
+}
+
+/**
+ * The code checks each problem offers its search: the caller's (library users, the comparison
+ * script), else the run's executor bound to the problem's tests and examples (none without checks).
+ */
+function engineChecks(io: GenerateIo, checker: CodeChecker | undefined): EngineOptions {
+  if (io.checks) return { checks: io.checks };
+  return checker ? { checks: (problem) => searchChecks(checker, problem) } : {};
 }
 
 /** The run's LLM stack, with what the check found (the in-process model file) and the run's stop signal. */

@@ -3,7 +3,8 @@
  * per run; columns MBPP, MBPP+, MBPP+ pass@10, HumanEval, HumanEval+, HumanEval+ pass@10 (percent),
  * and the average increment over the first run (mean difference, in points, over the columns both
  * runs have). MBPP and HumanEval are the base tests of the mbpp-plus and humaneval-plus runs (as
- * evalplus reports them), or of mbpp and humaneval runs when a run has no plus run.
+ * evalplus reports them), or of mbpp and humaneval runs when a run has no plus run. Runs with an APPS
+ * benchmark (`apps:FILE`) add MoTCoder's columns: pass@1 per difficulty and over all, then pass@5.
  */
 import type { EvalSummary } from "./records.js";
 
@@ -16,6 +17,8 @@ interface Column {
   title: string;
   /** Benchmarks tried in order, with the tests and k to read. */
   sources: { benchmark: string; tests: "base" | "plus"; k: string }[];
+  /** An APPS column: a run's first summary with levels (by_difficulty), a level's or all tasks' pass@k. */
+  apps?: { level: string | null; k: string };
 }
 
 export const COMPARE_COLUMNS: readonly Column[] = [
@@ -39,6 +42,24 @@ export const COMPARE_COLUMNS: readonly Column[] = [
   { title: "HumanEval+ pass@10", sources: [{ benchmark: "humaneval-plus", tests: "plus", k: "10" }] },
 ];
 
+/**
+ * MoTCoder's APPS table: pass@1 per difficulty and over all tasks, then pass@5 the same way. Shown
+ * only when a run has an APPS benchmark, and a pass@5 column only when a run reaches k = 5.
+ */
+const APPS_LEVELS = [
+  ["Intro", "introductory"],
+  ["Interview", "interview"],
+  ["Competition", "competition"],
+  ["All", null],
+] as const;
+export const APPS_COLUMNS: readonly Column[] = ["1", "5"].flatMap((k) =>
+  APPS_LEVELS.map(([title, level]) => ({
+    title: `APPS ${title}${k === "1" ? "" : ` pass@${k}`}`,
+    sources: [],
+    apps: { level, k },
+  })),
+);
+
 export interface CompareRow {
   label: string;
   /** Percent, per column; undefined when the run has no such result. */
@@ -53,6 +74,12 @@ export interface CompareTable {
 }
 
 function columnValue(run: CompareRun, column: Column): number | undefined {
+  if (column.apps) {
+    const { level, k } = column.apps;
+    const summary = run.summaries.find((s) => s.by_difficulty !== undefined);
+    const v = level === null ? summary?.pass_at_k.base[k] : summary?.by_difficulty?.[level]?.pass_at_k[k];
+    return v === undefined ? undefined : v * 100;
+  }
   for (const source of column.sources) {
     const summary = run.summaries.find((s) => s.benchmark === source.benchmark);
     const v = summary?.pass_at_k[source.tests]?.[source.k];
@@ -62,9 +89,11 @@ function columnValue(run: CompareRun, column: Column): number | undefined {
 }
 
 export function compareTable(runs: readonly CompareRun[]): CompareTable {
+  const apps = APPS_COLUMNS.filter((c) => runs.some((run) => columnValue(run, c) !== undefined));
+  const columns = [...COMPARE_COLUMNS, ...apps];
   const rows: CompareRow[] = runs.map((run) => ({
     label: run.label,
-    values: COMPARE_COLUMNS.map((c) => columnValue(run, c)),
+    values: columns.map((c) => columnValue(run, c)),
     increment: undefined,
   }));
   const first = rows[0];
@@ -74,7 +103,7 @@ export function compareTable(runs: readonly CompareRun[]): CompareTable {
     );
     if (diffs.length > 0) row.increment = diffs.reduce((a, b) => a + b, 0) / diffs.length;
   }
-  return { columns: [...COMPARE_COLUMNS.map((c) => c.title), "Avg. increment"], rows };
+  return { columns: [...columns.map((c) => c.title), "Avg. increment"], rows };
 }
 
 function cells(row: CompareRow): string[] {

@@ -28,6 +28,7 @@ import {
 } from "../util/option-table.js";
 import { layersIssuesError, mergeLayers, readSettingsFile } from "../util/settings-layers.js";
 import { EVAL_SETTINGS, SAMPLING_TEMPERATURE } from "./eval-settings.js";
+import { PROMPT_STYLES, type PromptStyle } from "./prompt-styles.js";
 import { resolveInstruction } from "./prompts.js";
 
 export const EVAL_CONFIG_VERSION = 1;
@@ -56,6 +57,8 @@ export const generationSectionSchema = z
     seed: z.number().int().min(0),
     /** The instruction text of --instruction ("" for none), or null: the eval-*.md prompts. */
     instruction: z.string().nullable(),
+    /** --prompt-style: which eval-*.md prompts ask (absent in folders scored before it: normal). */
+    promptStyle: z.enum(PROMPT_STYLES).default("normal"),
   })
   .strict();
 export type GenerationParams = z.infer<typeof generationSectionSchema>;
@@ -111,8 +114,20 @@ export const EVAL_RESULT_FIELDS = [
   "generation.maxTokens",
   "generation.seed",
   "generation.instruction",
+  "generation.promptStyle",
   "prompts.hash",
 ] as const;
+
+/**
+ * A saved config.json as the settings it was made with: a folder scored before --prompt-style has no
+ * `generation.promptStyle`, and was asked with the normal prompts.
+ */
+export function withSavedDefaults(raw: unknown): unknown {
+  if (typeof raw !== "object" || raw === null) return raw;
+  const generation = (raw as { generation?: unknown }).generation;
+  if (typeof generation !== "object" || generation === null || "promptStyle" in generation) return raw;
+  return { ...raw, generation: { ...generation, promptStyle: "normal" } };
+}
 
 /** The result fields of a folder scored with this engine (in process: the model file, the context). */
 export function evalResultFields(engine: EngineName | null | undefined): string[] {
@@ -176,7 +191,16 @@ function resolveGeneration(merged: Record<string, unknown>, flags: EvalSettings)
     maxTokens: number;
     seed: number;
     instruction: string | null;
+    promptStyle: PromptStyle;
   };
+  if (g.instruction !== null && g.promptStyle !== "normal") {
+    throw new UsageError(
+      `--prompt-style ${g.promptStyle} and --instruction both say how to ask: give one of them`,
+      {
+        hint: "--instruction asks as sra export trained the model; --prompt-style mot asks with MoTCoder's modular prompt",
+      },
+    );
+  }
   const nGiven = flags.generation?.n !== undefined;
   let { n, temperature } = g;
   if (g.greedy) {
@@ -210,6 +234,7 @@ function resolveGeneration(merged: Record<string, unknown>, flags: EvalSettings)
     maxTokens: g.maxTokens,
     seed: g.seed,
     instruction: g.instruction === null ? null : resolveInstruction(g.instruction),
+    promptStyle: g.promptStyle,
   };
 }
 

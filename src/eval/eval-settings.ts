@@ -14,6 +14,7 @@ import { maxFailuresSchema, parseMaxFailuresSetting } from "../run/failure-budge
 import { GENERATE_SETTINGS } from "../run/generate-settings.js";
 import { readDefaults } from "../util/config-defaults.js";
 import { option, tableWithDefaults } from "../util/option-table.js";
+import { PROMPT_STYLES } from "./prompt-styles.js";
 
 /** Sampling temperature when sampling several samples per task and none is given (Codex's pass@10). */
 export const SAMPLING_TEMPERATURE = 0.8;
@@ -39,7 +40,7 @@ const EVAL_ROWS = {
   benchmarks: option({
     schema: z.array(z.string().min(1)).min(1),
     flag: "--benchmarks <list>",
-    help: "comma-separated: humaneval, humaneval-plus, mbpp, mbpp-plus, or path.jsonl of your own (HumanEval+/MBPP+, MBPP or APPS shape) (required)",
+    help: "comma-separated: humaneval, humaneval-plus, mbpp, mbpp-plus, path.jsonl of your own (HumanEval+/MBPP+, MBPP or APPS shape), or apps:path.jsonl (APPS rows, pass@k per difficulty too) (required)",
     parse: parseList,
   }),
   /** Absolute path of an evalplus-format samples file; null: a model generates the samples. */
@@ -89,11 +90,16 @@ const EVAL_ROWS = {
       help: "ask as `sra export` trained: plan-1..plan-6 or code-1..code-6 (its instructions), none (the question alone), or your own text",
       showDefault: "none given: the eval-*.md prompts",
     }),
+    promptStyle: option({
+      schema: z.enum(PROMPT_STYLES),
+      flag: "--prompt-style <style>",
+      help: "MoTCoder's inference prompts: normal (ask for the code) or mot (modular-of-thought: sub-functions with one-line docstrings, then the code composing them); not with --instruction",
+    }),
   },
   promptsDir: option({
     schema: z.string().min(1).nullable(),
     flag: "--prompts-dir <dir>",
-    help: "directory with eval-code/eval-tests/eval-stdio/eval-instruction.md",
+    help: "directory with eval-code/eval-tests/eval-stdio/eval-instruction.md (with --prompt-style mot: eval-mot-code/eval-mot-tests/eval-mot-stdio.md for the first three)",
     showDefault: (dir) => dir ?? "built-in prompts/",
   }),
   input: {

@@ -252,5 +252,42 @@ export function summarize(
     },
     ...(options.executor ? { sandbox: { ...options.executor.sandbox } } : {}),
   };
+  const byDifficulty = passAtKByDifficulty(benchmark.tasks, perTask);
+  if (byDifficulty) summary.by_difficulty = byDifficulty;
   return summary;
+}
+
+/** APPS's levels in the order MoTCoder's table gives them; other levels follow in file order. */
+export const APPS_DIFFICULTIES = ["introductory", "interview", "competition"] as const;
+
+/**
+ * pass@k (base tests) per difficulty over the tasks with results, or undefined when no task has a
+ * difficulty. Each level's k values are those every one of its tasks reaches.
+ */
+export function passAtKByDifficulty(
+  tasks: readonly Pick<EvalTask, "taskId" | "difficulty">[],
+  perTask: ReadonlyMap<string, readonly EvalResult[]>,
+): EvalSummary["by_difficulty"] {
+  const levels = new Map<string, TaskCount[]>();
+  for (const level of APPS_DIFFICULTIES) levels.set(level, []);
+  let any = false;
+  for (const task of tasks) {
+    const list = perTask.get(task.taskId);
+    if (task.difficulty === undefined || !list) continue;
+    any = true;
+    const counts = levels.get(task.difficulty) ?? [];
+    counts.push({ n: list.length, c: list.filter((r) => r.base_status === "pass").length });
+    levels.set(task.difficulty, counts);
+  }
+  if (!any) return undefined;
+  const out: NonNullable<EvalSummary["by_difficulty"]> = {};
+  for (const [level, counts] of levels) {
+    if (counts.length === 0) continue;
+    out[level] = {
+      tasks: counts.length,
+      samples: counts.reduce((n, t) => n + t.n, 0),
+      pass_at_k: meanPassAtK(counts),
+    };
+  }
+  return out;
 }

@@ -15,8 +15,9 @@ import {
   readPromptFile,
   renderPrompt,
 } from "../roles/prompts.js";
+import type { PromptStyle } from "./prompt-styles.js";
 
-/** Each eval prompt file and the placeholders it must hold. */
+/** Each eval prompt (the role a file plays) and the placeholders it must hold. */
 export const EVAL_PROMPT_PLACEHOLDERS = {
   "eval-code": ["prompt"],
   "eval-tests": ["question", "tests"],
@@ -28,15 +29,27 @@ export type EvalPromptName = keyof typeof EVAL_PROMPT_PLACEHOLDERS;
 export type EvalPromptSet = Record<EvalPromptName, PromptTemplate>;
 const NAMES = Object.keys(EVAL_PROMPT_PLACEHOLDERS) as EvalPromptName[];
 
-/** Read and check the eval prompts from `dir` (default: the package's prompts/). */
-export async function loadEvalPrompts(dir?: string | null): Promise<EvalPromptSet> {
+/** The file each prompt is read from under a style (--instruction's file is the same for both). */
+export function evalPromptFile(name: EvalPromptName, style: PromptStyle): string {
+  return style === "mot" && name !== "eval-instruction" ? name.replace(/^eval-/, "eval-mot-") : name;
+}
+
+/**
+ * Read and check the eval prompts of `style` from `dir` (default: the package's prompts/). Only the
+ * style's files are read, so a --prompts-dir made for the normal prompts needs no MoT files.
+ */
+export async function loadEvalPrompts(
+  dir?: string | null,
+  style: PromptStyle = "normal",
+): Promise<EvalPromptSet> {
   const base = dir ?? builtinPromptsDir();
+  const files = NAMES.map((name) => evalPromptFile(name, style));
   const entries = await Promise.all(
     NAMES.map(
       async (name) =>
         [
           name,
-          await readPromptFile(base, name, NAMES, {
+          await readPromptFile(base, evalPromptFile(name, style), files, {
             placeholders: EVAL_PROMPT_PLACEHOLDERS[name],
             systemOptional: true,
           }),

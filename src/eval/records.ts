@@ -68,5 +68,12 @@ export const EvalSummarySchema = z.object({
     expected_seconds: z.number(),
   }),
   sandbox: z.record(z.string(), z.string()).optional(),
+  /**
+   * APPS-style benchmarks (tasks with a `difficulty`): pass@k per difficulty, as MoTCoder reports
+   * APPS (introductory, interview, competition first, then any other level in file order).
+   */
+  by_difficulty: z
+    .record(z.string(), z.object({ tasks: z.number().int(), samples: z.number().int(), pass_at_k: PassAtK }))
+    .optional(),
 });
 export type EvalSummary = z.infer<typeof EvalSummarySchema>;

@@ -66,22 +66,38 @@ export function formatBenchmarkLine(folder: string, s: EvalRunSummary): string {
     .join(", ");
   const counts = s.counts.base;
   const missing = s.run && s.run.missing_samples > 0 ? `; ${s.run.missing_samples} samples missing` : "";
-  return (
+  const line =
     `${folder}: ${s.tasks} tasks, ${s.samples} samples (n ${s.n.min === s.n.max ? s.n.min : `${s.n.min}-${s.n.max}`}): ` +
     `${scores || "nothing scored"}; base pass ${counts.pass}, fail ${counts.fail}, timeout ${counts.timeout}${missing}` +
-    ` (checks ${formatDuration(s.timings.wall_seconds * 1000)})`
+    ` (checks ${formatDuration(s.timings.wall_seconds * 1000)})`;
+  // APPS: one line per difficulty under the benchmark's, as MoTCoder reports it.
+  const levels = Object.entries(s.by_difficulty ?? {}).map(
+    ([level, d]) =>
+      `  ${level}: ${d.tasks} tasks, ${Object.entries(d.pass_at_k)
+        .map(([k, v]) => `pass@${k} ${pct(v)}%`)
+        .join(", ")}`,
   );
+  return [line, ...levels].join("\n");
 }
 
 /** The results table on stdout: one row per benchmark, pass@k in percent for base and plus tests. */
 export function formatResultsTable(rows: readonly { folder: string; summary: EvalSummary }[]): string {
   const ks = ksOf(rows.map((r) => r.summary));
   const header = ["benchmark", "tasks", "samples", ...ks.flatMap((k) => [`pass@${k}`, `plus pass@${k}`])];
-  const body = rows.map(({ folder, summary: s }) => [
-    folder,
-    String(s.tasks),
-    String(s.samples),
-    ...ks.flatMap((k) => [pct(s.pass_at_k.base[k]), s.pass_at_k.plus ? pct(s.pass_at_k.plus[k]) : "-"]),
+  const body = rows.flatMap(({ folder, summary: s }) => [
+    [
+      folder,
+      String(s.tasks),
+      String(s.samples),
+      ...ks.flatMap((k) => [pct(s.pass_at_k.base[k]), s.pass_at_k.plus ? pct(s.pass_at_k.plus[k]) : "-"]),
+    ],
+    // APPS: a row per difficulty under the benchmark's (base tests only: APPS has no plus).
+    ...Object.entries(s.by_difficulty ?? {}).map(([level, d]) => [
+      `  ${level}`,
+      String(d.tasks),
+      String(d.samples),
+      ...ks.flatMap((k) => [pct(d.pass_at_k[k]), "-"]),
+    ]),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] as string).length)));
   const line = (r: string[]) =>

@@ -117,8 +117,8 @@ function pickCode(
 }
 
 export function sanitize(reply: string, options: SanitizeOptions = {}): Sanitized {
-  const { entryPoint, prompt } = options;
-  const picked = pickCode(reply, entryPoint, prompt);
+  const { prompt } = options;
+  const picked = pickCode(reply, options.entryPoint, prompt);
   const extraction: Extraction = {
     from: picked.from,
     blocks: picked.blocks,
@@ -128,6 +128,12 @@ export function sanitize(reply: string, options: SanitizeOptions = {}): Sanitize
   };
   let code = picked.code;
   if (code === "") return { code, extraction };
+  // APPS's call-based tasks (LeetCode's shape): the tests call a method of `Solution`, which the
+  // executor binds, so the class is what the code must keep (and an example call after it goes).
+  const entryPoint =
+    options.entryPoint && !defines(code, options.entryPoint) && defines(code, "Solution")
+      ? "Solution"
+      : options.entryPoint;
   if (entryPoint && !defines(code, entryPoint)) {
     if (prompt && looksLikeBody(code)) {
       const body = code

@@ -365,6 +365,31 @@ export class Executor {
     return this.verdictOf(run, judged);
   }
 
+  /**
+   * The code run on stdin texts, with nothing to compare: what it printed on each (stdout, as text),
+   * null where it raised, timed out or never got to it. For self-consistency's example runs, where
+   * the outputs are only grouped, never judged (so no judge process is asked).
+   */
+  async runStdin(req: {
+    code: string;
+    inputs: readonly string[];
+    timeLimit?: number;
+  }): Promise<(string | null)[]> {
+    const limit = req.timeLimit ?? EVALPLUS_LIMITS.minSeconds;
+    const deadline = assertDeadline(req.inputs.length, limit);
+    const run = await this.runChild({ kind: "stdio", deadline, time_limit: limit }, [
+      req.code,
+      JSON.stringify(req.inputs),
+    ]);
+    const outputs: (string | null)[] = req.inputs.map(() => null);
+    for (const { header: h, blobs } of decodeFrames(run.stream)) {
+      if (h.k !== "case" || h.error !== undefined) continue;
+      const i = Number(h.i);
+      if (i >= 0 && i < outputs.length) outputs[i] = Buffer.from(blobs[0] ?? "").toString("utf8");
+    }
+    return outputs;
+  }
+
   /** Whether the code compiles (a syntax check in the sandbox; nothing of it runs). */
   async compile(code: string): Promise<Verdict> {
     const deadline = 10;

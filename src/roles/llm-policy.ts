@@ -37,6 +37,11 @@ export interface LlmPolicyOptions {
   code: ImplementParams & { style: CodeStyle };
   /** The problem's tests or examples (edge adapters over the executor), when it has some. */
   checks?: CodeChecks;
+  /**
+   * The question the code is written for, when it is not the plan's: the problem's question with its
+   * first test shown (implementQuestion), so code written inside the search can pass the tests.
+   */
+  implementQuestion?: string;
 }
 
 /** A seed per code attempt from one request seed: attempt 0 gets the seed itself. */
@@ -78,14 +83,18 @@ export function createLlmPolicy(options: LlmPolicyOptions): PlanPolicy {
       revisePlan(input, role(signal), { maxTokens: params.cotMaxTokens, seed: input.seed }),
     async implement(input, signal) {
       try {
-        const r = await implementPlan({ id: "", question: input.question }, input.steps, {
-          llm,
-          prompts,
-          params: code,
-          style: code.style,
-          seedFor: (attempt) => attemptSeed(input.seed, attempt),
-          ...(signal ? { signal } : {}),
-        });
+        const r = await implementPlan(
+          { id: "", question: options.implementQuestion ?? input.question },
+          input.steps,
+          {
+            llm,
+            prompts,
+            params: code,
+            style: code.style,
+            seedFor: (attempt) => attemptSeed(input.seed, attempt),
+            ...(signal ? { signal } : {}),
+          },
+        );
         return { code: r.code, attempts: r.attempts, events: [] };
       } catch (e) {
         // Inside a search, a plan without code is a result (that candidate has none), not a failure.

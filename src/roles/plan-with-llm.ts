@@ -31,6 +31,8 @@ export interface SearchContext {
   code?: ImplementParams & { style: CodeStyle };
   /** The problem's tests or examples, bound by the caller (absent: no code is run in the search). */
   checks?: CodeChecks;
+  /** The question the search's code is written for, when not the plan's (implementQuestion). */
+  implementQuestion?: string;
 }
 
 /** Plan one problem with `strategy`; throws EmptyPlanError (tree attached) when no step came out. */
@@ -55,6 +57,7 @@ export async function planWithLlm(
     params,
     code,
     ...(ctx.checks ? { checks: ctx.checks } : {}),
+    ...(ctx.implementQuestion ? { implementQuestion: ctx.implementQuestion } : {}),
   });
   const outcome = await runStrategy(strategy, problem, {
     policy,

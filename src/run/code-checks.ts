@@ -7,8 +7,11 @@
  */
 import { PythonNotFoundError } from "../errors.js";
 import { Executor } from "../execute/executor.js";
+import { EVALPLUS_LIMITS } from "../execute/limits.js";
 import { findPython } from "../execute/python.js";
 import type { CheckFailure, Verdict } from "../execute/types.js";
+import type { ExampleInputs } from "../problems/example-inputs.js";
+import { callsProgram, parseCallOutputs } from "../problems/example-program.js";
 import type { ProblemTests, SampleTests } from "../types.js";
 
 export interface CodeChecker {
@@ -18,8 +21,13 @@ export interface CodeChecker {
   compile(code: string): Promise<string | null>;
   /** The code run against the problem's tests. */
   test(tests: ProblemTests, code: string): Promise<SampleTests>;
+  /** The code run on a statement's example inputs: one output each, null where it failed. */
+  runExamples(examples: ExampleInputs, code: string): Promise<(string | null)[]>;
   close(): Promise<void>;
 }
+
+/** Seconds per example call (evalplus's least per-input limit; an example is a small input). */
+const EXAMPLE_CALL_SECONDS = EVALPLUS_LIMITS.minSeconds;
 
 /** A failure in one line: which test or input, and why. */
 export function describeFailure(f: CheckFailure): string {
@@ -68,6 +76,17 @@ export function executorChecker(options: { python: string; workers: number }): C
             });
       return sampleTests(v);
     },
+    async runExamples(examples, code) {
+      const ex = await executor();
+      if (examples.kind === "stdin") return ex.runStdin({ code, inputs: examples.inputs });
+      // Every call in one run (example-program.ts), the run's limit stretched to the number of calls.
+      const [stdout] = await ex.runStdin({
+        code: callsProgram(code, examples),
+        inputs: [""],
+        timeLimit: EXAMPLE_CALL_SECONDS * examples.calls.length,
+      });
+      return parseCallOutputs(stdout ?? null, examples.calls.length);
+    },
     async close() {
       if (!started) return;
       const ex = await started.catch(() => undefined);
@@ -76,9 +95,25 @@ export function executorChecker(options: { python: string; workers: number }): C
   };
 }
 
-/** Whether a run checks code: checks on (no --no-check-code) and a code stage to check. */
-export function codeChecksRun(config: { check: { code: boolean }; stage: string }): boolean {
-  return config.check.code && config.stage !== "plans";
+/** The strategies that write and run code inside their search when a problem has tests or examples. */
+const CODE_IN_SEARCH: ReadonlySet<string> = new Set(["best-of-n", "self-consistency", "revision"]);
+
+/** Whether the run's search writes code to test or run (it then takes the run's code checks). */
+export function searchRunsCode(config: { strategy: string; search: { verifyEnd: boolean } }): boolean {
+  return CODE_IN_SEARCH.has(config.strategy) || (config.strategy === "mcts" && config.search.verifyEnd);
+}
+
+/**
+ * Whether a run checks code: checks on (no --no-check-code) and code to check, from a code stage or
+ * from the search itself (so --stage plans with best-of-n still picks by tests).
+ */
+export function codeChecksRun(config: {
+  check: { code: boolean };
+  stage: string;
+  strategy: string;
+  search: { verifyEnd: boolean };
+}): boolean {
+  return config.check.code && (config.stage !== "plans" || searchRunsCode(config));
 }
 
 /**

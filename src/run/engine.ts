@@ -4,18 +4,21 @@
  * library user can swap in their own.
  */
 import type { Llm } from "../llm/types.js";
+import { implementQuestion } from "../problems/problem-tests.js";
 import { type ImplementResult, implementPlan } from "../roles/implement.js";
 import { planWithLlm } from "../roles/plan-with-llm.js";
 import type { PromptSet } from "../roles/prompts.js";
 import type { SearchParams } from "../search/params.js";
 import type { CodeChecks } from "../search/policy.js";
-import type { PlanRecord, Strategy, TreeRecord } from "../types.js";
+import type { PlanRecord, ProblemTests, Strategy, TreeRecord } from "../types.js";
 import type { Rng } from "../util/rng.js";
 import type { CodeParams } from "./config.js";
 
 export interface EngineProblem {
   id: string;
   question: string;
+  /** Its tests, when it carries some: the code written inside the search is asked to match them. */
+  tests?: ProblemTests;
 }
 
 export interface Engine {
@@ -55,16 +58,24 @@ export function createEngine(config: EngineConfig, prompts: PromptSet, options: 
   return {
     plan: (problem, ctx) => {
       const checks = options.checks?.(problem);
-      return planWithLlm(config.strategy, problem, {
-        ...(checks ? { checks } : {}),
-        llm: ctx.llm,
-        rng: ctx.rng,
-        prompts,
-        params: config.search,
-        now: ctx.now,
-        signal: ctx.signal,
-        code: config.code,
-      });
+      // The search plans from the question; its code, like the code stage's, sees the first test when
+      // the question does not name the function the tests call.
+      const asked = implementQuestion(problem.question, problem.tests);
+      return planWithLlm(
+        config.strategy,
+        { id: problem.id, question: problem.question },
+        {
+          ...(checks ? { checks } : {}),
+          ...(asked !== problem.question ? { implementQuestion: asked } : {}),
+          llm: ctx.llm,
+          rng: ctx.rng,
+          prompts,
+          params: config.search,
+          now: ctx.now,
+          signal: ctx.signal,
+          code: config.code,
+        },
+      );
     },
     implement: (problem, steps, ctx) => {
       // Per-attempt seeds from the problem's own stream: reproducible on servers that honour seeds.

@@ -4,6 +4,7 @@
  * of the file, the `--shard`, and what the run directory already holds (resume.ts) decide. The work
  * is then streamed: plans waiting for their code first, then problems to search.
  */
+
 import { InputError } from "../errors.js";
 import {
   createReadProblemsStats,
@@ -14,6 +15,7 @@ import {
 } from "../problems/read-problems.js";
 import { readRunRecords } from "../run-dir/records.js";
 import type { PlanRecord, Problem, ProblemTests } from "../types.js";
+import { codeChecksRun } from "./code-checks.js";
 import type { RunConfig } from "./config.js";
 import { type ResumeState, todoFor } from "./resume.js";
 import { inShard } from "./shard.js";
@@ -49,8 +51,8 @@ function readOptionsOf(config: RunConfig): ReadProblemsOptions {
     ...(config.input.idField ? { idField: config.input.idField } : {}),
     skipInvalid: config.input.skipInvalid,
     ...(config.input.maxQuestionChars === null ? {} : { maxQuestionChars: config.input.maxQuestionChars }),
-    // A problem's tests are read (and checked) only when the code stage runs them.
-    ...(config.check.code && config.stage !== "plans" ? { readTests: true } : {}),
+    // A problem's tests are read (and checked) only when the code stage or the search runs them.
+    ...(codeChecksRun(config) ? { readTests: true } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
 import type { LlmStackDescription, LlmStackStats } from "../llm/create-llm-stack.js";
 import type { RunTotals } from "../run-dir/accumulator.js";
 import type { JournalStats } from "../run-dir/journal.js";
+import { STRATEGY_COUNTER_KEYS } from "../search/strategy-counters.js";
 import { writesWholePlans } from "../types.js";
 import { formatCount, formatDuration } from "./progress.js";
 
@@ -30,6 +31,11 @@ export interface RunCounters {
   steps: number;
   /** Code checks of this invocation's samples (src/run/code-checks.ts). */
   checks: CodeCheckCounts;
+  /**
+   * The strategies' counters summed over this invocation's plans (STRATEGY_COUNTER_KEYS: terminals
+   * tested by --verify-end, candidates chosen by tests or outputs): a fixed, small set of keys.
+   */
+  search: Record<string, number>;
 }
 
 export interface CodeCheckCounts {
@@ -58,6 +64,7 @@ export function createRunCounters(): RunCounters {
     reachedEnd: 0,
     steps: 0,
     checks: { compiled: 0, compileFailures: 0, tested: 0, passed: 0 },
+    search: {},
   };
 }
 
@@ -121,6 +128,8 @@ export interface RunSummary {
     failuresByKind: Record<string, number>;
     failuresByStage: Record<string, number>;
     codeChecks: CodeCheckCounts;
+    /** RunCounters.search: the strategies' counters of this invocation's plans. */
+    search: Record<string, number>;
   };
   /** The whole run directory after this invocation (all runs into it). */
   totals: RunTotals;
@@ -239,6 +248,7 @@ export function buildSummary(input: {
       failuresByKind: c.failuresByKind,
       failuresByStage: c.failuresByStage,
       codeChecks: { ...c.checks },
+      search: { ...c.search },
     },
     totals: input.totals,
     llm: s
@@ -327,6 +337,8 @@ export function formatRunSummary(s: RunSummary): string {
         (checks.tested > 0 ? `; own tests passed by ${checks.passed} of ${checks.tested} samples` : ""),
     );
   }
+  const search = formatSearchChecks(t.search);
+  if (search) lines.push(search);
   const j = s.journal;
   if (j && (j.replayed > 0 || j.writeError !== undefined)) {
     lines.push(
@@ -350,4 +362,21 @@ export function formatRunSummary(s: RunSummary): string {
     `  run dir ${s.runDir}: ${s.totals.samples} samples, ${s.totals.plans} plans, ${s.totals.failures} failures`,
   );
   return lines.join("\n");
+}
+
+/** What the code run inside the search did (--verify-end, selection by tests or outputs), or null. */
+function formatSearchChecks(c: Record<string, number>): string | null {
+  const k = STRATEGY_COUNTER_KEYS;
+  const parts: string[] = [];
+  const tried = c[k.verifyTried] ?? 0;
+  if (tried > 0) parts.push(`--verify-end tested ${tried} terminal plans, ${c[k.verifyFailed] ?? 0} failed`);
+  const untested = c[k.verifyUntested] ?? 0;
+  if (untested > 0) parts.push(`${untested} problems without tests took their first <end>`);
+  const byTests = c[k.selectTests] ?? 0;
+  const byOutputs = c[k.selectOutputs] ?? 0;
+  if (byTests + byOutputs > 0)
+    parts.push(
+      `plans chosen by tests ${byTests}, by example outputs ${byOutputs}, by identical code ${c[k.selectCode] ?? 0}`,
+    );
+  return parts.length > 0 ? `  search checks: ${parts.join("; ")}` : null;
 }

@@ -17,6 +17,7 @@ import { addUsage, emptyUsage } from "../roles/counting-llm.js";
 import type { RequestJournal } from "../run-dir/journal.js";
 import type { RecordAppender } from "../run-dir/records.js";
 import { EmptyPlanError } from "../search/strategy.js";
+import { STRATEGY_COUNTER_KEYS } from "../search/strategy-counters.js";
 import {
   formatPlan,
   type PlanRecord,
@@ -66,7 +67,7 @@ export interface WorkerContext {
   message: (text: string) => void;
   /** Stop the run (once): no new problems start, those in flight are aborted. */
   stop: (cause: StopCause, detail?: string) => void;
-  /** Code checks (compile, the problem's tests); absent with --no-check-code or --stage plans. */
+  /** Code checks (compile, the problem's tests); absent with --no-check-code, or with no code to check. */
   checker?: CodeChecker;
 }
 
@@ -99,6 +100,9 @@ export function problemContext(ctx: WorkerContext, problem: Problem, work?: Prob
     ...(checker ? { checkCode: (code: string) => checker.compile(code) } : {}),
   };
 }
+
+/** The strategies' counters the run summary sums (a fixed set: the summary stays small). */
+const SEARCH_COUNTERS: readonly string[] = Object.values(STRATEGY_COUNTER_KEYS);
 
 /** How a stage ended: its outcome written (a record or a failure), or stopped with the run. */
 type StageEnd = "written" | "failed" | "stopped";
@@ -150,6 +154,10 @@ async function planStage(
   counters.plans++;
   bump(counters.stopReasons, plan.stopReason);
   if (plan.reachedEnd) counters.reachedEnd++;
+  for (const key of SEARCH_COUNTERS) {
+    const n = plan.counters[key];
+    if (n) bump(counters.search, key, n);
+  }
   counters.steps += plan.steps.length;
   if (ctx.config.stage === "plans") {
     counters.done++;
@@ -178,7 +186,7 @@ async function codeStage(
   let implemented: Implemented;
   let tests: SampleTests | undefined;
   try {
-    const fromSearch = plan.code !== undefined ? await codeFromSearch(ctx, plan.code) : undefined;
+    const fromSearch = plan.code !== undefined ? await codeFromSearch(ctx, plan.code, plan.tests) : undefined;
     if (fromSearch) {
       implemented = fromSearch;
       tests = plan.tests;
@@ -232,10 +240,15 @@ type Implemented = Omit<Awaited<ReturnType<Engine["implement"]>>, "codeFrom"> & 
  * The code a strategy wrote with its plan (best-of-n and self-consistency with code, revision,
  * --verify-end): taken as it is, with no new call; its cost is in the plan's usage already.
  */
-async function codeFromSearch(ctx: WorkerContext, code: string): Promise<Implemented | undefined> {
+async function codeFromSearch(
+  ctx: WorkerContext,
+  code: string,
+  tests: SampleTests | undefined,
+): Promise<Implemented | undefined> {
   if (!ctx.checker) return { code, codeFrom: "search", usage: emptyUsage(), attempts: 0 };
-  // With code checks on, search code that does not compile goes to the code stage like any plan.
-  if ((await ctx.checker.compile(code)) !== null) return undefined;
+  // With code checks on, search code that does not compile goes to the code stage like any plan;
+  // code that passed the tests in the search has compiled, and is not sent to the executor again.
+  if (tests?.status !== "pass" && (await ctx.checker.compile(code)) !== null) return undefined;
   return { code, codeFrom: "search", usage: emptyUsage(), attempts: 0, checked: true, compileFailures: 0 };
 }
 

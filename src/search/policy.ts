@@ -13,7 +13,7 @@
  * Code checks are roles too (Verifier, ExampleRunner): the search stays pure and the executor stays
  * an edge that the caller binds to one problem's tests or examples.
  */
-import type { NodeScore } from "../types.js";
+import type { NodeScore, SampleTests } from "../types.js";
 
 /** A partial plan: the problem and the steps chosen so far. */
 export interface PlanState {
@@ -129,14 +129,8 @@ export interface Implementer {
   implement(input: PlanState & { seed: number }, signal?: AbortSignal): Promise<ImplementResult>;
 }
 
-/** How code did on the problem's tests (the shape of a sample's `meta.tests`). */
-export interface TestVerdict {
-  status: "pass" | "fail" | "timeout";
-  passed: number;
-  total: number;
-  /** The first failing test or input and why, in a line. */
-  failure?: string;
-}
+/** How code did on the problem's tests: one shape with a sample's `meta.tests` (src/types.ts). */
+export type TestVerdict = SampleTests;
 
 /**
  * The problem's own tests run against code (code -> verdict): an edge adapter over the executor,

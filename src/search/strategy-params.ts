@@ -11,7 +11,7 @@ export const strategyParamsShape = {
   /**
    * Beam search: partial plans kept after each depth. Our choice: 2 beams of 3 expansions cost 14
    * calls a depth (reflect, 3 proposals, 3 scores each), 38 a sample in scripts/compare-strategies.ts
-   * against default SRA-MCTS's 29, so the two compare at a similar budget.
+   * against default SRA-MCTS's 31, so the two compare at a similar budget.
    */
   beamWidth: z.number().int().min(1).max(32),
   /** Beam search: next steps proposed per beam and depth (default: 3, the paper's branches). */
@@ -19,7 +19,7 @@ export const strategyParamsShape = {
   /**
    * Best-of-N and self-consistency: independent plans per problem. Our choice (4): the baselines'
    * README gives none (its 42/85/100 are seeds); 4 CoT plans with their step scores cost 21 calls a
-   * sample in scripts/compare-strategies.ts, below default SRA-MCTS's 29.
+   * sample in scripts/compare-strategies.ts, below default SRA-MCTS's 31.
    */
   samples: z.number().int().min(1).max(64),
   /**

@@ -6,6 +6,8 @@
  * instruction), with an example call the sanitiser must drop.
  */
 import type { EvalTask } from "../../src/benchmarks/eval-tasks.js";
+import { sampleSeed } from "../../src/eval/generate-samples.js";
+import { createRng } from "../../src/util/rng.js";
 import type { FakeReply, FakeRequestContext, FakeScript } from "./fake-openai-server.js";
 
 export type Answer = "canonical" | "broken" | "prose";
@@ -25,7 +27,16 @@ export function codegenReply(task: EvalTask, answer: Answer, withPlan: boolean):
     answer === "canonical"
       ? (task.canonical ?? "")
       : `def ${task.entryPoint ?? "solve"}(*args, **kwargs):\n    return "wrong"\n`;
-  return `${plan}Here is a solution:\n\n\`\`\`python\n${code.trimEnd()}\n\n\nprint(${task.entryPoint ?? "solve"})\n\`\`\`\n\nIt runs in linear time.`;
+  // A function's reply ends with an example use the sanitiser must drop; a stdin program is whole.
+  const example = task.entryPoint ? `\n\n\nprint(${task.entryPoint})` : "";
+  return `${plan}Here is a solution:\n\n\`\`\`python\n${code.trimEnd()}${example}\n\`\`\`\n\nIt runs in linear time.`;
+}
+
+/** The sample index a request's seed belongs to (sra's seeds: --seed 0, the task, the index). */
+export function indexOfSeed(taskId: string, seed: number | undefined): number {
+  const rng = createRng(0);
+  for (let i = 0; i < 50; i++) if (sampleSeed(rng, taskId, i) === seed) return i;
+  return 0; // greedy runs send a seed too; index 0 then
 }
 
 /** What a request was: its task, the how-many-th request of that task it is, and its seed. */

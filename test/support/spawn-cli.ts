@@ -47,6 +47,29 @@ export async function waitUntil(cli: SpawnedCli, ready: () => boolean, everyMs =
   }
 }
 
+/** The whole lines of a file so far (0 while it does not exist). */
+export function linesOf(file: string): number {
+  try {
+    return readFileSync(file, "utf8").split("\n").length - 1;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * SIGKILL the child once `file` holds `lines` whole lines (or let it be, if it ends first): whether
+ * it was killed, and the file's lines then.
+ */
+export async function killAfterLines(
+  cli: SpawnedCli,
+  file: string,
+  lines: number,
+): Promise<{ killed: boolean; lines: number }> {
+  await waitUntil(cli, () => linesOf(file) >= lines, 2);
+  const killed = await cli.kill();
+  return { killed, lines: linesOf(file) };
+}
+
 /**
  * Whether the process's main thread is asleep (waiting in epoll for I/O, state "S") and has used no
  * CPU since the last call with the same `last` record. undefined where /proc is not there (not Linux).
