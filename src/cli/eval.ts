@@ -9,8 +9,7 @@ import type { EvalOptions } from "../commands/eval.js";
 import { UsageError } from "../errors.js";
 import type { EvalSettings } from "../eval/eval-config.js";
 import { EVAL_SETTINGS } from "../eval/eval-settings.js";
-import type { LogLevel } from "../util/logger.js";
-import { addTableOptions, logAndProgressOptions, tableSettings } from "./options.js";
+import { addTableOptions, logAndProgressOptions, type RunCommandFlags, tableSettings } from "./options.js";
 
 const OWN_OPTIONS = {
   "--out": () =>
@@ -25,13 +24,6 @@ const OWN_OPTIONS = {
     ),
   ...logAndProgressOptions("eval.log"),
 };
-
-interface OwnFlags {
-  out?: string;
-  config?: string;
-  logLevel: LogLevel;
-  progress: boolean;
-}
 
 /** The order of --help: own options by flag, the settings by path; unlisted rows follow. */
 const HELP_ORDER: readonly string[] = [
@@ -114,7 +106,7 @@ export function evalCommand(run: (options: EvalOptions) => Promise<unknown> = ru
     trailing: TRAILING,
   });
   command.addCommand(compareCommand().exitOverride());
-  return command.action(async (flags: OwnFlags, cmd: Command) => {
+  return command.action(async (flags: RunCommandFlags, cmd: Command) => {
     if (flags.out === undefined) {
       throw new UsageError("--out <dir> is required: the eval directory (one folder per benchmark)");
     }

@@ -9,8 +9,7 @@ import { Command, Option } from "commander";
 import type { GenerateOptions } from "../commands/generate.js";
 import type { Settings } from "../run/config.js";
 import { GENERATE_SETTINGS } from "../run/generate-settings.js";
-import type { LogLevel } from "../util/logger.js";
-import { addTableOptions, logAndProgressOptions, tableSettings } from "./options.js";
+import { addTableOptions, logAndProgressOptions, type RunCommandFlags, tableSettings } from "./options.js";
 
 /** The command's own options (not settings of the run). */
 const OWN_OPTIONS = {
@@ -23,13 +22,6 @@ const OWN_OPTIONS = {
     ),
   ...logAndProgressOptions("generate.log"),
 };
-
-interface OwnFlags {
-  out?: string;
-  config?: string;
-  logLevel: LogLevel;
-  progress: boolean;
-}
 
 /**
  * The order of --help: the command's own options by flag, the settings by path. A setting's flag not
@@ -111,7 +103,7 @@ export function generateCommand(run: (options: GenerateOptions) => Promise<unkno
     own: OWN_OPTIONS,
     trailing: TRAILING,
   });
-  return command.action(async (flags: OwnFlags, cmd: Command) => {
+  return command.action(async (flags: RunCommandFlags, cmd: Command) => {
     await run({
       ...(flags.out === undefined ? {} : { out: flags.out }),
       configFile: flags.config,

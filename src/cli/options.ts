@@ -215,6 +215,14 @@ export function addTableOptions(
   return entries;
 }
 
+/** What commander parses from a long-running command's own options (--out, --config and the two below). */
+export interface RunCommandFlags {
+  out?: string;
+  config?: string;
+  logLevel: LogLevel;
+  progress: boolean;
+}
+
 /** The --log-level (of the command's log file) and --no-progress options of a long-running command. */
 export function logAndProgressOptions(
   logFile: string,
